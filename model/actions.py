@@ -1,0 +1,85 @@
+"""Actions (trace steps) and observations (what one step shows).
+
+Actions are NamedTuples whose ``repr`` is valid Python, so a shrunk failure pastes
+into a test. Their fields are the TRACE-FORMAT step arguments, with their C types
+noted; ``headers`` and ``payload`` are ``(base, len)`` pairs (iov[0] and iov[1]).
+"""
+from __future__ import annotations
+
+from typing import NamedTuple, Union
+
+
+class Register(NamedTuple):
+    """A FUSE_IO_URING_CMD_REGISTER SQE, through to its completion or parking."""
+
+    qid: int                          # u16 cmd_req.qid
+    flags: int = 0                    # u64 cmd_req.flags
+    buf_index: int = 0                # u16 sqe->buf_index
+    queue_depth: int = 0              # u16 cmd_req.init.queue_depth
+    buf_size: int = 0                 # u32 cmd_req.init.buf_size
+    headers: tuple[int, int] = (0, 0)  # iov[0]: (u64 base, u64 len)
+    payload: tuple[int, int] = (0, 0)  # iov[1]: (u64 base, u64 len)
+
+
+class Request(NamedTuple):
+    """The queueing call of one allocated fuse request (fg or bg)."""
+
+    qid: int                          # the CPU the requesting task runs on
+    unique: int                       # u64, non-zero, not in use
+    payload: bool                     # in_numargs > 1 || out_numargs > 0
+    background: bool = False
+    opcode: str | None = None         # informational
+
+
+class Commit(NamedTuple):
+    """A FUSE_IO_URING_CMD_COMMIT_AND_FETCH SQE, through to its completion or parking."""
+
+    qid: int                          # u16 cmd_req.qid
+    commit_id: int                    # u64: unique of the request answered
+    reply_error: int = 0              # s32 fuse_out_header.error
+
+
+Action = Union[Register, Request, Commit]
+
+OP_NAMES = {Register: "register", Request: "request", Commit: "commit"}
+
+
+class Dispatch(NamedTuple):
+    """One request handed to user space: what the server reads from the ring."""
+
+    ent: int                 # the entry's ordinal on its queue
+    unique: int
+    buf_id: int | None       # fuse_uring_ent_in_out.buf_id; None in legacy mode
+    payload_addr: int        # payload pointer of the copy (0 when none)
+    header_addr: int         # user address of the entry's header
+
+    def to_json(self) -> dict:
+        return self._asdict()
+
+
+class Observation(NamedTuple):
+    """What one step produced, with the TRACE-FORMAT observation keys.
+
+    ``None`` marks a key that does not apply to the op.
+    """
+
+    ret: int | None = None
+    ent: int | None = None
+    via: str | None = None
+    queued: bool | None = None
+    dispatched: tuple[Dispatch, ...] = ()
+    recycled: tuple[int, ...] = ()
+    warnings: tuple[str, ...] = ()
+    events: tuple[str, ...] = ()   # checker instrumentation, not part of the trace format:
+                                   # "enobufs", "buffer_kept", "wrap", "register_race"
+
+    def to_json(self) -> dict:
+        out: dict = {}
+        for key in ("ret", "ent", "via", "queued"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        out["dispatched"] = [d.to_json() for d in self.dispatched]
+        out["recycled"] = list(self.recycled)
+        out["warnings"] = list(self.warnings)
+        return out

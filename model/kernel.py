@@ -1,0 +1,537 @@
+"""The kernel paths one trace step runs (SEMANTICS §3 to §6), in the kernel's order.
+
+Each function models the kernel function it is named after; its docstring says
+which, and what it leaves out. They work on a :class:`Step`, the mutable working
+copy of one transition: the touched queue is thawed into lists once, changed in
+place by the kernel steps, and frozen again at the end. States themselves stay
+immutable.
+
+Hookable behaviour (buffer select and recycle, the REGISTER checks, what an entry
+does when it goes idle) is called through ``k.v``, the variant
+(``model.variant``). Everything else is the base code the patch applies to.
+"""
+from __future__ import annotations
+
+from bufring.model.actions import (Commit, Dispatch, Observation, Register,
+                                   Request)
+from bufring.model.cint import CONCRETE, U64
+from bufring.model.config import Config
+from bufring.model.errno import Errno
+from bufring.model.ring import BufRing, buffer_addr, initial_ring
+from bufring.model.rules import (RegisterValues, first_rejection, nr_bufs,
+                                 wants_bufring)
+from bufring.model.state import Ent, EntState, Queue, Req, State, get_queue, with_queue
+from bufring.model.uapi import header_slot
+
+AVAILABLE = EntState.AVAILABLE
+COMMIT = EntState.COMMIT
+FUSE_REQ = EntState.FUSE_REQ
+USERSPACE = EntState.USERSPACE
+
+
+class OutOfScope(Exception):
+    """The configuration cannot represent this run (TRACE-FORMAT's counter rule).
+
+    Not a kernel outcome: the trace reader turns it into an invalid-input error
+    naming ``config.counter_bits`` or ``config.counter_start``.
+    """
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
+class QueueW:
+    """Mutable copy of a :class:`Queue` for the duration of one step."""
+
+    __slots__ = ("bufring", "ents", "avail", "req_queue", "bg_queue",
+                 "active_background", "stopped")
+
+    def __init__(self, q: Queue):
+        self.bufring: BufRing | None = q.bufring
+        self.ents = list(q.ents)
+        self.avail = list(q.avail)
+        self.req_queue = list(q.req_queue)
+        self.bg_queue = list(q.bg_queue)
+        self.active_background = q.active_background
+        self.stopped = q.stopped
+
+    def freeze(self) -> Queue:
+        return Queue(self.bufring, tuple(self.ents), tuple(self.avail),
+                     tuple(self.req_queue), tuple(self.bg_queue),
+                     self.active_background, self.stopped)
+
+
+class Step:
+    """One transition in progress: the variant, the config, the fc fields, the
+    touched queue, and the observation being collected."""
+
+    __slots__ = ("v", "cfg", "bits", "num_background", "active_background",
+                 "blocked", "dispatched", "recycled", "warnings", "events")
+
+    def __init__(self, v, cfg: Config, state: State):
+        self.v = v
+        self.cfg = cfg
+        self.bits = cfg.counter_bits
+        self.num_background = state.num_background
+        self.active_background = state.active_background
+        self.blocked = state.blocked
+        self.dispatched: list[Dispatch] = []
+        self.recycled: list[int] = []
+        self.warnings: list[str] = []
+        self.events: list[str] = []
+
+    def warn(self, code: str) -> None:
+        """Record a warning code (see docs/warnings.md) once per step."""
+        if code not in self.warnings:
+            self.warnings.append(code)
+
+    def event(self, name: str) -> None:
+        """Record something a witness looks for (``Observation.events``)."""
+        if name not in self.events:
+            self.events.append(name)
+
+    def finish(self, state: State, qid: int | None, q: QueueW | None, **obs) -> tuple[State, Observation]:
+        """Freeze the step into the next state and its observation."""
+        if q is not None:
+            state = with_queue(state, qid, q.freeze())
+        state = state._replace(num_background=self.num_background,
+                               active_background=self.active_background,
+                               blocked=self.blocked)
+        return state, Observation(dispatched=tuple(self.dispatched),
+                                  recycled=tuple(self.recycled),
+                                  warnings=tuple(self.warnings), events=tuple(self.events),
+                                  **obs)
+
+
+# --- payload_buf -------------------------------------------------------------------
+
+def payload_buf_addr(q: QueueW | Queue, e: Ent) -> int:
+    """``ent->payload_buf.addr``: the held buffer's address, 0 when zeroed."""
+    if e.buf is None:
+        return 0
+    r = q.bufring
+    return buffer_addr(CONCRETE, r.payload, r.buf_size, e.buf)
+
+
+def payload_pointer(q: QueueW | Queue, e: Ent) -> int:
+    """The pointer ``setup_fuse_copy_state()`` imports: ``payload_buf.addr`` in bufring
+    mode, ``ent->payload`` in legacy mode (patch hunk of setup_fuse_copy_state)."""
+    return payload_buf_addr(q, e) if q.bufring is not None else e.payload
+
+
+def header_addr(q: QueueW | Queue, e: Ent) -> int:
+    """User address of the entry's header: ``bufring->headers + 288 * ent->id`` in
+    bufring mode (copy_header_to_ring), ``ent->headers`` in legacy mode."""
+    if q.bufring is None:
+        return e.headers
+    return CONCRETE.trunc(header_slot(q.bufring.headers, e.id), U64)
+
+
+# --- patch 10/14: buffer selection and recycling (the v2 hooks) ----------------------
+
+def fuse_uring_select_buffer(k: Step, q: QueueW, i: int) -> int:
+    """Models ``fuse_uring_select_buffer()``: copy slot ``head % nbufs`` into
+    ``ent->payload_buf`` and advance ``head``; ``-ENOBUFS`` when ``tail == head``.
+    It overwrites ``payload_buf`` without looking at it."""
+    r = k.v.ring_select(q.bufring, k.bits)
+    if r is None:
+        k.event("enobufs")
+        return -Errno.ENOBUFS
+    if r[0].head < q.bufring.head:
+        k.event("wrap")
+    q.bufring, buf = r
+    q.ents[i] = q.ents[i]._replace(buf=buf)
+    return 0
+
+
+def fuse_uring_recycle_buffer(k: Step, q: QueueW, i: int) -> None:
+    """Models ``fuse_uring_recycle_buffer()``: nothing for a legacy queue or when
+    ``payload_buf.addr == 0``; else WARN_ON_ONCE if full, write slot
+    ``tail % nbufs``, advance ``tail``, zero ``payload_buf``."""
+    e = q.ents[i]
+    if q.bufring is None or not k.v.buffer_selected(q, e):
+        return
+    old_tail = q.bufring.tail
+    q.bufring, warned = k.v.ring_recycle(q.bufring, e.buf, k.bits)
+    if q.bufring.tail < old_tail:
+        k.event("wrap")
+    if warned:
+        k.warn("recycle_full")
+    k.recycled.append(e.buf)
+    q.ents[i] = e._replace(buf=None)
+
+
+def buffer_selected(q: QueueW | Queue, e: Ent) -> bool:
+    """``!!ent->payload_buf.addr``: the patch's only test of "holds a buffer" (§10)."""
+    return payload_buf_addr(q, e) != 0
+
+
+def fuse_uring_next_req_update_buffer(k: Step, q: QueueW, i: int, req: Req) -> int:
+    """Models ``fuse_uring_next_req_update_buffer()`` (fetch-next path, §4.3):
+    select when the request has payload and no buffer is held, recycle when it has
+    none and one is held, otherwise keep what is held."""
+    if q.bufring is None:
+        return 0
+    selected = k.v.buffer_selected(q, q.ents[i])
+    if req.payload and not selected:
+        return k.v.select_buffer(k, q, i)
+    if not req.payload and selected:
+        k.v.recycle_buffer(k, q, i)
+    elif req.payload and selected:
+        k.event("buffer_kept")
+    return 0
+
+
+def fuse_uring_prep_buffer(k: Step, q: QueueW, i: int, req: Req) -> int:
+    """Models ``fuse_uring_prep_buffer()`` (arrival path, §5.2): select a buffer for
+    a payload request, without looking at what the entry already holds."""
+    if q.bufring is None or not req.payload:
+        return 0
+    return k.v.select_buffer(k, q, i)
+
+
+def fuse_uring_ent_assign_req(k: Step, q: QueueW, i: int) -> Req | None:
+    """Models ``fuse_uring_ent_assign_req()`` with the patch: take the head of
+    ``fuse_req_queue`` if the buffer update allows, else recycle what the entry
+    holds and stay AVAILABLE."""
+    if q.req_queue:
+        req = q.req_queue[0]
+        if k.v.next_req_update_buffer(k, q, i, req) == 0:
+            fuse_uring_add_req_to_ring_ent(k, q, i, req)
+            return req
+    k.v.recycle_buffer(k, q, i)
+    return None
+
+
+# --- the base: lists, states, requests ----------------------------------------------
+
+def fuse_uring_ent_avail(k: Step, q: QueueW, i: int) -> None:
+    """Models ``fuse_uring_ent_avail()``: move the entry to the head of
+    ``ent_avail_queue`` (a stack) and make it AVAILABLE."""
+    if i in q.avail:
+        q.avail.remove(i)
+    q.avail.insert(0, i)
+    q.ents[i] = q.ents[i]._replace(state=AVAILABLE)
+
+
+def fuse_uring_add_req_to_ring_ent(k: Step, q: QueueW, i: int, req: Req) -> None:
+    """Models ``fuse_uring_add_req_to_ring_ent()``: the request leaves whatever list
+    it is on for ``fpq.processing``; the entry takes it, becomes FUSE_REQ and
+    leaves ``ent_avail_queue``. WARNs if the entry was neither AVAILABLE nor COMMIT."""
+    e = q.ents[i]
+    if e.state not in (AVAILABLE, COMMIT):
+        k.warn("add_req_bad_state")
+    if i in q.avail:
+        q.avail.remove(i)
+    if q.req_queue and q.req_queue[0] is req:
+        del q.req_queue[0]
+    elif req in q.req_queue:
+        q.req_queue.remove(req)
+    q.ents[i] = e._replace(state=FUSE_REQ, req=req)
+
+
+def fuse_uring_send_to_user(k: Step, q: QueueW, i: int) -> None:
+    """Models the request's trip to user space after assignment: the task work
+    ``fuse_uring_send_in_task()`` -> ``fuse_uring_prepare_send()`` (the copies of
+    §6.2, which cannot fail here: user memory never faults and uniques are
+    non-zero) -> ``fuse_uring_send()`` (USERSPACE, the cmd completes with 0)."""
+    e = q.ents[i]
+    req = e.req
+    payload_ptr = payload_pointer(q, e)
+    if req.payload and payload_ptr == 0:
+        k.warn("payload_copy_null")
+    buf_id = None
+    if q.bufring is not None:
+        # fuse_uring_args_to_ring(): buf_id = payload_buf.id, 0 when zeroed; u16 field.
+        buf_id = CONCRETE.trunc(e.buf if e.buf is not None else 0, 16)
+    k.dispatched.append(Dispatch(ent=i, unique=req.unique, buf_id=buf_id,
+                                 payload_addr=payload_ptr, header_addr=header_addr(q, e)))
+    q.ents[i] = e._replace(state=USERSPACE)
+
+
+def fuse_uring_get_next_fuse_req(k: Step, q: QueueW, i: int) -> bool:
+    """Models ``fuse_uring_get_next_fuse_req()`` (§4.3): under the lock, make the
+    entry available and try to assign the next request; unlocked, copy it to the
+    ring. A failed copy would retry with the next request; copies cannot fail in
+    the model, so the loop runs once."""
+    fuse_uring_ent_avail(k, q, i)
+    req = k.v.ent_assign_req(k, q, i)
+    return req is not None
+
+
+def fuse_uring_flush_bg(k: Step, q: QueueW) -> None:
+    """Models ``fuse_uring_flush_bg()`` (§5.3): promote bg requests to the tail of
+    ``fuse_req_queue`` while the global limit allows, or while this queue has no
+    active bg request (the one-per-queue rule)."""
+    while q.bg_queue and (k.active_background < k.cfg.max_background
+                          or q.active_background == 0):
+        req = q.bg_queue.pop(0)
+        k.active_background += 1
+        q.active_background += 1
+        q.req_queue.append(req)
+
+
+def fuse_request_end(k: Step, req: Req) -> None:
+    """Models the bg accounting of ``fuse_request_end()`` (dev.c): unblock when the
+    count was at the limit, then drop ``num_background`` and ``active_background``."""
+    if not req.background:
+        return
+    if k.num_background == k.cfg.max_background:
+        k.blocked = False
+    k.num_background -= 1
+    k.active_background -= 1
+
+
+def fuse_uring_req_end(k: Step, q: QueueW, i: int, req: Req) -> None:
+    """Models ``fuse_uring_req_end()`` (§4.4): the entry drops the request; a bg
+    request gives back its queue slot and flushes this queue's bg list before the
+    global counter drops in ``fuse_request_end()``. No buffer handling."""
+    q.ents[i] = q.ents[i]._replace(req=None)
+    if req.background:
+        q.active_background -= 1
+        fuse_uring_flush_bg(k, q)
+    fuse_request_end(k, req)
+
+
+# --- request arrival (§5) -------------------------------------------------------------
+
+def select_qid(k: Step, qid: int) -> int:
+    """``fuse_uring_task_to_queue()``: a qid beyond ``nr_queues`` WARNs and uses 0."""
+    if qid >= k.cfg.nr_queues:
+        k.warn("qid_out_of_range")
+        return 0
+    return qid
+
+
+def try_dispatch(k: Step, q: QueueW, i: int, req: Req) -> bool:
+    """The arrival paths' common tail: ``fuse_uring_prep_buffer()``, then on success
+    ``fuse_uring_add_req_to_ring_ent()`` and ``fuse_uring_dispatch_ent()``."""
+    if k.v.prep_buffer(k, q, i, req) != 0:
+        return False
+    fuse_uring_add_req_to_ring_ent(k, q, i, req)
+    fuse_uring_send_to_user(k, q, i)
+    return True
+
+
+def fuse_uring_queue_fuse_req(k: Step, q: QueueW, req: Req) -> None:
+    """Models ``fuse_uring_queue_fuse_req()`` (§5.2): give the request to the head of
+    ``ent_avail_queue`` if a buffer can be prepared, else append it at the tail of
+    ``fuse_req_queue``. No other available entry is tried."""
+    if q.avail and try_dispatch(k, q, q.avail[0], req):
+        return
+    q.req_queue.append(req)
+
+
+def fuse_uring_queue_bq_req(k: Step, q: QueueW, req: Req) -> None:
+    """Models ``fuse_uring_queue_bq_req()`` (§5.3): append to the bg list, count it,
+    flush, then give the head of ``fuse_req_queue`` (maybe an older request) to
+    the head of ``ent_avail_queue`` if a buffer can be prepared."""
+    q.bg_queue.append(req)
+    head_ent = q.avail[0] if q.avail else None
+    k.num_background += 1
+    if k.num_background == k.cfg.max_background:
+        k.blocked = True
+    fuse_uring_flush_bg(k, q)
+    if head_ent is not None and q.req_queue:
+        try_dispatch(k, q, head_ent, q.req_queue[0])
+
+
+def request(v, cfg: Config, state: State, a: Request) -> tuple[State, Observation]:
+    """A request reaches the queueing function: over the ring once it is ready,
+    else ``"dev"`` (the TRACE-FORMAT abstraction: dropped, counters untouched)."""
+    k = Step(v, cfg, state)
+    if not state.ready:
+        return k.finish(state, None, None, via="dev", queued=False)
+    qid = select_qid(k, a.qid)
+    queue = get_queue(state, qid)
+    req = Req(a.unique, a.payload, a.background)
+    if queue is None:
+        # Unreachable once ready (readiness needs every queue); the kernel ends
+        # the request (fg: -EINVAL, bg: the caller's -ENOTCONN).
+        k.warn("no_queue")
+        return k.finish(state, None, None, via="ring", queued=False)
+    q = QueueW(queue)
+    if a.background:
+        fuse_uring_queue_bq_req(k, q, req)
+    else:
+        fuse_uring_queue_fuse_req(k, q, req)
+    queued = req in q.req_queue or req in q.bg_queue
+    return k.finish(state, qid, q, via="ring", queued=queued)
+
+
+# --- COMMIT_AND_FETCH (§4) -------------------------------------------------------------
+
+def find_processing(q: QueueW, unique: int) -> int | None:
+    """The entry whose request has this unique in ``fpq.processing``, if any."""
+    for i, e in enumerate(q.ents):
+        if e.req is not None and e.req.unique == unique:
+            return i
+    return None
+
+
+def fuse_uring_commit_fetch(v, cfg: Config, state: State, a: Commit) -> tuple[State, Observation]:
+    """Models ``fuse_uring_commit_fetch()``: validation (§4.1), the reply copy and
+    ``fuse_uring_req_end()`` (§4.2), then fetch-next (§4.3) and ``fuse_uring_send()``.
+
+    The reply's own error (``reply_error``) only ends the request with it; the
+    command still completes with 0."""
+    k = Step(v, cfg, state)
+    if not state.ring:
+        return k.finish(state, None, None, ret=-Errno.ENOTCONN)
+    if a.qid >= cfg.nr_queues:
+        return k.finish(state, None, None, ret=-Errno.EINVAL)
+    queue = get_queue(state, a.qid)
+    if queue is None or queue.stopped:
+        return k.finish(state, None, None, ret=-Errno.ENOTCONN)
+    q = QueueW(queue)
+    i = find_processing(q, a.commit_id)
+    if i is None:
+        return k.finish(state, None, None, ret=-Errno.ENOENT)
+    e = q.ents[i]
+    req = e.req
+    if e.state != USERSPACE:
+        # fuse_ring_ent_set_commit() refuses: WARN, the request ends with -EIO
+        # outside fuse_uring_req_end(). Only the split ops of the explorer reach it.
+        k.warn("commit_bad_state")
+        q.ents[i] = e._replace(req=None)
+        fuse_request_end(k, req)
+        return k.finish(state, a.qid, q, ret=-Errno.EIO)
+    q.ents[i] = e._replace(state=COMMIT)
+    if a.reply_error == 0 and req.payload and payload_pointer(q, e) == 0:
+        k.warn("payload_copy_null")
+    fuse_uring_req_end(k, q, i, req)
+    if fuse_uring_get_next_fuse_req(k, q, i):
+        fuse_uring_send_to_user(k, q, i)
+    return k.finish(state, a.qid, q, ret=0)
+
+
+# --- REGISTER (§3) ----------------------------------------------------------------------
+
+def register_values(cfg: Config, a: Register, ring_queue_depth: int | None = None) -> RegisterValues:
+    """The REGISTER SQE's values as the rules read them."""
+    return RegisterValues(qid=a.qid, flags=a.flags, buf_index=a.buf_index,
+                          queue_depth=a.queue_depth, buf_size=a.buf_size,
+                          headers_base=a.headers[0], headers_len=a.headers[1],
+                          payload_base=a.payload[0], payload_len=a.payload[1],
+                          nr_queues=cfg.nr_queues, max_payload_sz=cfg.max_payload_sz,
+                          ring_queue_depth=ring_queue_depth)
+
+
+def fuse_uring_bufring_setup(k: Step, p: RegisterValues) -> BufRing | int:
+    """Models ``fuse_uring_bufring_setup()`` (§3.3 step 3): the checks of
+    ``v.bufring_setup_rules`` in order, then the ring with ``nr_bufs`` buffers of
+    ``buf_size`` bytes from the payload base. Returns the ring or ``-errno``."""
+    c = CONCRETE
+    rule = first_rejection(c, k.v.bufring_setup_rules, p)
+    if rule is not None:
+        return -rule.errno
+    n = nr_bufs(c, p)
+    bits = k.bits
+    if n >= (1 << bits):
+        raise OutOfScope("counter_bits", f"a buffer ring of {n} buffers needs nbufs < 2^counter_bits "
+                                         f"(counter_bits is {bits})")
+    if k.cfg.counter_start + n > (1 << bits):
+        raise OutOfScope("counter_start", f"counter_start + nbufs = {k.cfg.counter_start + n} "
+                                          f"exceeds 2^{bits}")
+    return initial_ring(headers=p.headers_base, queue_depth=p.queue_depth, nbufs=n,
+                        buf_size=p.buf_size, payload=p.payload_base,
+                        headers_len=p.headers_len, payload_len=p.payload_len,
+                        counter_start=k.cfg.counter_start, bits=bits)
+
+
+def fuse_uring_create_ring_ent(k: Step, bufring: BufRing | None, p: RegisterValues) -> Ent | int:
+    """Models ``fuse_uring_create_ring_ent()`` (§3.4): in bufring mode only
+    ``buf_index < queue_depth`` is checked (no uniqueness, no count limit); in
+    legacy mode the entry's own iovecs are imported and sized."""
+    c = CONCRETE
+    if bufring is not None:
+        rule = first_rejection(c, k.v.ent_bufring_rules, p)
+        if rule is not None:
+            return -rule.errno
+        return Ent(state=EntState.INVALID, id=p.buf_index)
+    rule = first_rejection(c, k.v.ent_legacy_rules, p)
+    if rule is not None:
+        return -rule.errno
+    return Ent(state=EntState.INVALID, headers=p.headers_base, payload=p.payload_base)
+
+
+def is_ring_ready(state: State, cfg: Config, qid: int) -> bool:
+    """Models ``is_ring_ready()``: every other queue exists and has an available entry."""
+    existing = dict(state.queues)
+    for other in range(cfg.nr_queues):
+        if other == qid:
+            continue
+        queue = existing.get(other)
+        if queue is None or not queue.avail:
+            return False
+    return True
+
+
+def fuse_uring_register(v, cfg: Config, state: State, a: Register) -> tuple[State, Observation]:
+    """Models ``fuse_uring_cmd()`` -> ``fuse_uring_register()`` (§3.1 to §3.5).
+
+    The gate of §3.1 passes (an initialised, connected fc). The ring is created on
+    the first REGISTER and stays even when a later check fails; a queue created
+    here stays when the entry check fails. Any failure clears ``fc->io_uring``."""
+    c = CONCRETE
+    k = Step(v, cfg, state)
+    if not state.ring:
+        state = state._replace(ring=True)          # fuse_uring_create()
+    existing = get_queue(state, a.qid)
+    p = register_values(cfg, a, existing.bufring.queue_depth
+                        if existing is not None and existing.bufring is not None else None)
+
+    def fail(err: int, st: State = state) -> tuple[State, Observation]:
+        return k.finish(st._replace(io_uring=False), None, None, ret=err)
+
+    rule = first_rejection(c, v.gate_rules, p)
+    if rule is not None:
+        return fail(-rule.errno)
+    bufring_bit = wants_bufring(c, a.flags)
+    if existing is None:
+        # fuse_uring_create_queue(): set up, then publish under fc->lock (no race here).
+        bufring = None
+        if bufring_bit:
+            bufring = fuse_uring_bufring_setup(k, p)
+            if isinstance(bufring, int):
+                return fail(bufring)
+        queue = Queue(bufring=bufring)
+        state = with_queue(state, a.qid, queue)
+    elif not v.queue_init_consistent(existing, a):
+        return fail(-Errno.EINVAL)
+    else:
+        queue = existing
+    ent = fuse_uring_create_ring_ent(k, queue.bufring, p)
+    if isinstance(ent, int):
+        return fail(ent, state)
+    return fuse_uring_do_register(k, state, a.qid, queue, ent)
+
+
+def fuse_uring_do_register(k: Step, state: State, qid: int, queue: Queue,
+                           ent: Ent) -> tuple[State, Observation]:
+    """Models ``fuse_uring_do_register()`` (§3.5): the entry becomes AVAILABLE at
+    the head of ``ent_avail_queue``, without looking at queued requests; then the
+    readiness check. With ``fetch_on_register`` (newer trees) the entry then runs
+    fetch-next at once."""
+    q = QueueW(queue)
+    q.ents.append(ent)
+    i = len(q.ents) - 1
+    fuse_uring_ent_avail(k, q, i)
+    if not state.ready and is_ring_ready(state, k.cfg, qid):
+        state = state._replace(ready=True)
+    if k.cfg.fetch_on_register and fuse_uring_get_next_fuse_req(k, q, i):
+        fuse_uring_send_to_user(k, q, i)
+    return k.finish(state, qid, q, ret=0, ent=i)
+
+
+def next_state(v, cfg: Config, state: State, action) -> tuple[State, Observation]:
+    """The transition function: one trace step on one state."""
+    kind = type(action)
+    if kind is Request:
+        return request(v, cfg, state, action)
+    if kind is Commit:
+        return fuse_uring_commit_fetch(v, cfg, state, action)
+    if kind is Register:
+        return fuse_uring_register(v, cfg, state, action)
+    raise TypeError(f"not an action: {action!r}")

@@ -1,0 +1,101 @@
+"""Immutable, hashable states of the model (SEMANTICS §1, §2).
+
+Every state is a tree of NamedTuples: cheap to hash and compare, which is what the
+explorer does millions of times. Lists of the kernel are tuples in list order,
+index 0 being the list head.
+
+What is kept and what is derived:
+
+* ``ent_avail_queue`` order is kept (``Queue.avail``): it is a LIFO stack and
+  decides which entry takes the next request.
+* ``ent_w_req_queue``, ``ent_in_userspace`` and ``ent_commit_queue`` order is
+  not kept: their membership is ``Ent.state``, and their order is only read by
+  teardown (SEMANTICS §7), which this model does not run yet. Adding it is a new
+  field, not a change of meaning.
+* ``fpq.processing`` membership is ``Ent.req`` (a request is linked there from
+  ``fuse_uring_add_req_to_ring_ent`` until ``fuse_uring_req_end``); lookup is by
+  exact unique, so bucket order never shows.
+* ``ring->queue_refs`` is the number of entries, ``len(Queue.ents)``.
+* ``fc->ring`` and ``ring->ready`` are ``State.ring`` and ``State.ready``.
+"""
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import NamedTuple
+
+from bufring.model.ring import BufRing
+
+
+class EntState(IntEnum):
+    """``enum fuse_ring_req_state`` (dev_uring_i.h), same numbering."""
+
+    INVALID = 0
+    COMMIT = 1
+    AVAILABLE = 2
+    FUSE_REQ = 3
+    USERSPACE = 4
+    TEARDOWN = 5
+    RELEASED = 6
+
+
+class Req(NamedTuple):
+    """A ``struct fuse_req`` as far as the ring sees it."""
+
+    unique: int          # req->in.h.unique, u64, non-zero
+    payload: bool        # fuse_uring_req_has_payload(): in_numargs > 1 || out_numargs
+    background: bool     # FR_BACKGROUND
+
+
+class Ent(NamedTuple):
+    """A ``struct fuse_ring_ent``. Its ordinal is its index in ``Queue.ents``."""
+
+    state: EntState
+    req: Req | None = None     # ent->fuse_req
+    id: int = 0                # bufring: header slot index, from sqe->buf_index
+    buf: int | None = None     # bufring: payload_buf as the id of the buffer it copies,
+                               # None when zeroed (a new ent, or after recycle)
+    headers: int = 0           # legacy: iov[0].iov_base
+    payload: int = 0           # legacy: iov[1].iov_base
+
+
+class Queue(NamedTuple):
+    """A ``struct fuse_ring_queue``: the fields under ``queue->lock``."""
+
+    bufring: BufRing | None                    # None: legacy (iovec) mode
+    ents: tuple[Ent, ...] = ()
+    avail: tuple[int, ...] = ()                # ent_avail_queue, head first (a stack)
+    req_queue: tuple[Req, ...] = ()            # fuse_req_queue, head first (FIFO)
+    bg_queue: tuple[Req, ...] = ()             # fuse_req_bg_queue, head first (FIFO)
+    active_background: int = 0
+    stopped: bool = False
+
+
+class State(NamedTuple):
+    """The connection, its ring and its queues."""
+
+    queues: tuple[tuple[int, Queue], ...] = ()  # ring->queues[]: the non-NULL ones as
+                                                # (qid, queue), by qid; nr_queues is config
+    ring: bool = False                         # fc->ring is published
+    ready: bool = False                        # ring->ready
+    io_uring: bool = True                      # fc->io_uring (cleared by a failed REGISTER)
+    num_background: int = 0                    # fc->num_background
+    active_background: int = 0                 # fc->active_background
+    blocked: bool = False                      # fc->blocked
+
+
+INITIAL_STATE = State()
+"""An initialised, connected fuse_conn with no ring yet."""
+
+
+def get_queue(state: State, qid: int) -> Queue | None:
+    """``ring->queues[qid]``, None while the queue does not exist."""
+    for q_id, queue in state.queues:
+        if q_id == qid:
+            return queue
+    return None
+
+
+def with_queue(state: State, qid: int, queue: Queue) -> State:
+    """The state with ``ring->queues[qid]`` set to ``queue``."""
+    rest = tuple(item for item in state.queues if item[0] != qid)
+    return state._replace(queues=tuple(sorted(rest + ((qid, queue),))))

@@ -1,0 +1,181 @@
+"""The property catalog: every id of PROPERTIES.md as data, with its predicate.
+
+Engines loop over ``CATALOG``; none branches on a property id. A property has a
+state predicate (``check_state``) or a step predicate (``check_step``), or, for
+the graph properties (``flow.no_deadlock``, ``flow.eventually_dispatched``), a
+``goal``: the state predicate the explorer's graph analysis must always be able
+to reach, resp. eventually reach. ``needs`` names the witnesses without which a
+"holds" would be vacuous.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Callable
+
+from bufring.specs import predicates as p
+
+
+class Kind(Enum):
+    INVARIANT = "invariant"
+    CONTRACT = "contract"
+    LIVENESS = "liveness"
+    SOMETIMES = "sometimes"
+    INFORMATIONAL = "informational"
+
+
+class Severity(Enum):
+    MEMORY_SAFETY = "kernel memory safety"
+    DATA_INTEGRITY = "data integrity for the server"
+    LIVENESS = "liveness / latency"
+    CONTRACT_GAP = "contract gap"
+
+
+@dataclass(frozen=True)
+class Property:
+    id: str                         # the same string as in PROPERTIES.md
+    kind: Kind
+    title: str
+    meaning: str                    # PROPERTIES.md's one-line meaning
+    source: str                     # where in the patch it comes from
+    severity: Severity | None = None
+    check_state: Callable | None = None
+    check_step: Callable | None = None
+    goal: Callable | None = None
+    needs: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "kind": self.kind.value, "title": self.title,
+                "meaning": self.meaning, "source": self.source,
+                "severity": self.severity.value if self.severity else None,
+                "needs": list(self.needs)}
+
+
+WRAP = ("w.recycle", "w.counter_wrap")
+
+CATALOG: tuple[Property, ...] = (
+    # --- buffer ring --------------------------------------------------------------------------------
+    Property("ring.never_full_on_recycle", Kind.INVARIANT, "recycle never finds the ring full",
+             "whenever a buffer is recycled, tail - head < nbufs before the write "
+             "(the patch's WARN_ON_ONCE never fires)",
+             "fuse_uring_recycle_buffer(): WARN_ON_ONCE(br->tail - br->head >= br->nbufs)",
+             Severity.DATA_INTEGRITY, check_step=p.never_full_on_recycle, needs=WRAP),
+    Property("ring.count_bounded", Kind.INVARIANT, "tail - head never exceeds nbufs",
+             "tail - head (unsigned, counter width) never exceeds nbufs",
+             "struct fuse_bufring head/tail; fuse_uring_select_buffer(), fuse_uring_recycle_buffer()",
+             Severity.DATA_INTEGRITY, check_state=p.count_bounded, needs=WRAP),
+    Property("ring.conservation", Kind.INVARIANT, "every buffer is in exactly one place",
+             "every buffer id 0..nbufs-1 is in exactly one place: in the free window [head, tail) "
+             "of the ring, or held by exactly one entry",
+             "select: bufs[head % nbufs]; recycle: bufs[tail % nbufs] = buf",
+             Severity.DATA_INTEGRITY, check_state=p.conservation, needs=WRAP),
+    Property("ring.exclusive", Kind.INVARIANT, "no buffer in two places at once",
+             "no buffer is held by two entries at once, and no held buffer is also in the free window",
+             "fuse_uring_select_buffer(): ent->payload_buf = *buf",
+             Severity.MEMORY_SAFETY, check_state=p.exclusive, needs=WRAP),
+    Property("ring.buf_id_fits", Kind.INVARIANT, "buf_id fits u16 and names the selected buffer",
+             "every buf_id written to fuse_uring_ent_in_out fits its u16 field and names the "
+             "buffer actually selected",
+             "fuse_uring_args_to_ring(): ent_in_out.buf_id = ent->payload_buf.id; nr_bufs > U16_MAX",
+             Severity.DATA_INTEGRITY, check_step=p.buf_id_fits, needs=("w.buffer_reused",)),
+    Property("ring.buf_in_region", Kind.CONTRACT, "buffers lie in the payload region",
+             "every payload buffer lies inside the registered payload region, buffers are pairwise "
+             "disjoint, each at least max_payload_sz long",
+             "fuse_uring_bufring_setup(): populate loop, buf_size < max_payload_sz check",
+             Severity.MEMORY_SAFETY, check_step=p.buf_in_region),
+    # --- registration -------------------------------------------------------------------------------
+    Property("reg.flags_consistent", Kind.INVARIANT, "one buffer-ring mode per queue",
+             "every registered entry of a queue was registered with the queue's FUSE_URING_BUFRING "
+             "setting, including when two REGISTERs race to create the queue",
+             "queue_init_flags_consistent(); fuse_uring_create_queue() race branch",
+             Severity.MEMORY_SAFETY, check_step=p.flags_consistent, needs=("w.register_race",)),
+    Property("reg.unknown_flags_rejected", Kind.CONTRACT, "unknown flags give -EINVAL",
+             "flags outside the valid set give -EINVAL and create nothing",
+             "init_flags_valid()",
+             Severity.CONTRACT_GAP, check_step=p.unknown_flags_rejected),
+    Property("reg.no_partial_effect", Kind.INVARIANT, "a rejected REGISTER leaves nothing",
+             "a rejected REGISTER leaves no queue, entry or buffer ring behind",
+             "fuse_uring_register(): create_queue then create_ring_ent",
+             Severity.CONTRACT_GAP, check_step=p.no_partial_effect),
+    Property("reg.init_consistent", Kind.INVARIANT, "REGISTERs of a queue agree on init",
+             "every REGISTER for a queue agrees with the init fields (queue_depth, buf_size, regions) "
+             "the queue was created with, as the patch's comment says all REGISTER commands of a "
+             "queue should",
+             "comment above queue_init_flags_consistent(): 'all FUSE_IO_URING_CMD_REGISTER cmds "
+             "should have the same init fields set on a per-queue basis'",
+             Severity.CONTRACT_GAP, check_step=p.init_consistent),
+    Property("hdr.slot_bounds", Kind.CONTRACT, "header slots lie in the headers region",
+             "every entry's header slot [id * sizeof(fuse_uring_req_header), +sizeof) lies inside "
+             "the registered headers region",
+             "copy_header_to_ring()/copy_header_from_ring(): headers + offset + 288 * ent->id",
+             Severity.MEMORY_SAFETY, check_state=p.slot_bounds),
+    Property("hdr.slot_unique", Kind.INVARIANT, "no two entries share a header slot",
+             "no two live entries of a queue share a header slot",
+             "fuse_uring_create_ring_ent(): ent->id = sqe->buf_index ('unique fixed id for the ent')",
+             Severity.DATA_INTEGRITY, check_state=p.slot_unique),
+    # --- request flow -------------------------------------------------------------------------------
+    Property("flow.idle_holds_no_buffer", Kind.INVARIANT, "an idle entry holds no buffer",
+             "an entry waiting for work holds no payload buffer",
+             "fuse_uring_ent_assign_req(): recycle when no request is assigned",
+             Severity.DATA_INTEGRITY, check_state=p.idle_holds_no_buffer, needs=("w.recycle",)),
+    Property("flow.payload_has_buffer", Kind.INVARIANT, "payload requests come with a buffer",
+             "a request with payload is only handed to user space together with a payload buffer "
+             "(bufring mode)",
+             "fuse_uring_prep_buffer(), fuse_uring_next_req_update_buffer(), setup_fuse_copy_state()",
+             Severity.MEMORY_SAFETY, check_step=p.payload_has_buffer, needs=("w.buffer_reused",)),
+    Property("flow.commit_matches", Kind.INVARIANT, "a commit answers an entry in user space",
+             "a commit is accepted only for a request held by an entry in user space, and returns "
+             "that request's buffer",
+             "fuse_uring_commit_fetch(), fuse_uring_get_next_fuse_req()",
+             Severity.DATA_INTEGRITY, check_step=p.commit_matches,
+             needs=("w.recycle", "w.buffer_reused")),
+    Property("flow.work_conserving", Kind.INVARIANT, "no idle entry beside a request it could take",
+             "never an idle entry and, at the same time, a queued request it could take now (one "
+             "without payload, or one with payload while a buffer is free)",
+             "fuse_uring_ent_assign_req() on -ENOBUFS; fuse_uring_queue_fuse_req()",
+             Severity.LIVENESS, check_state=p.work_conserving, needs=("w.select_enobufs",)),
+    Property("flow.no_deadlock", Kind.INVARIANT, "queued requests can always be dispatched",
+             "no reachable state with queued requests from which no sequence of server commits and "
+             "arrivals can ever dispatch them",
+             "commit comment: 'the next request will be serviced when a buffer becomes available'",
+             Severity.LIVENESS, goal=p.nothing_queued, needs=("w.select_enobufs", "w.ring_empty")),
+    Property("flow.eventually_dispatched", Kind.LIVENESS, "every queued request is dispatched",
+             "every queued request is eventually dispatched, under the stated fairness of the server",
+             "fuse_uring_commit_fetch() comment on buffers becoming available",
+             Severity.LIVENESS, goal=p.nothing_queued, needs=("w.select_enobufs",)),
+    Property("flow.fifo", Kind.INFORMATIONAL, "requests leave a queue in arrival order",
+             "requests leave a queue in arrival order, as before the patch; report where and how "
+             "the patch changes order",
+             "fuse_uring_queue_fuse_req() -ENOBUFS fall-through; fuse_uring_ent_assign_req()",
+             None, check_step=p.fifo),
+    # --- non-vacuity witnesses ------------------------------------------------------------------------
+    Property("w.recycle", Kind.SOMETIMES, "a buffer is recycled", "a buffer is recycled",
+             "fuse_uring_recycle_buffer()", check_step=p.w_recycle),
+    Property("w.select_enobufs", Kind.SOMETIMES, "a select finds the ring empty",
+             "a select finds the ring empty (-ENOBUFS)", "fuse_uring_select_buffer()",
+             check_step=p.w_select_enobufs),
+    Property("w.counter_wrap", Kind.SOMETIMES, "head or tail wraps", "head or tail wraps",
+             "unsigned int head/tail", check_step=p.w_counter_wrap),
+    Property("w.register_race", Kind.SOMETIMES, "two REGISTERs race to create one queue",
+             "two REGISTERs race to create one queue", "fuse_uring_create_queue() race branch",
+             check_step=p.w_register_race),
+    Property("w.buffer_reused", Kind.SOMETIMES, "an entry keeps its buffer for its next request",
+             "an entry keeps its buffer for a next payload request",
+             "fuse_uring_next_req_update_buffer()", check_step=p.w_buffer_reused),
+    Property("w.ring_empty", Kind.SOMETIMES, "all buffers are out", "all buffers out",
+             "tail == head", check_state=p.w_ring_empty),
+)
+
+BY_ID: dict[str, Property] = {prop.id: prop for prop in CATALOG}
+
+
+def get(prop_id: str) -> Property:
+    """The property with this id; an unknown id lists the ids that exist."""
+    try:
+        return BY_ID[prop_id]
+    except KeyError:
+        raise KeyError(f"unknown property {prop_id!r}; known: {', '.join(BY_ID)}") from None
+
+
+def witnesses() -> tuple[Property, ...]:
+    return tuple(prop for prop in CATALOG if prop.kind is Kind.SOMETIMES)

@@ -1,0 +1,274 @@
+"""Predicates of the property catalog, over a state or over one transition.
+
+A state predicate is ``f(cfg, state) -> bool``; a step predicate is
+``f(cfg, pre, action, post, obs) -> bool`` and sees the action and its
+observation too (for what happens *during* a step: a recycle, a dispatch, a
+commit). Every predicate returns True when the property holds there (for a
+witness: when the witness is reached there). They read the model's state and
+never change it; the catalog (``specs.catalog``) attaches them to ids.
+
+"Holds a buffer" means ``ent->payload_buf`` is a copy of one of the ring's
+buffers (``Ent.buf`` is not None), whatever its address: with a payload region
+at address 0, buffer 0 has address 0 and the kernel's own test (``addr != 0``)
+no longer sees it (SEMANTICS §10). Properties speak of the buffers themselves.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from bufring.model.actions import Commit, Register, Request
+from bufring.model.cint import CONCRETE
+from bufring.model.kernel import header_addr, payload_buf_addr
+from bufring.model.ring import free_count, next_counter, slot_index
+from bufring.model.rules import wants_bufring
+from bufring.model.state import EntState, get_queue
+from bufring.model.uapi import REQ_HEADER_SZ
+
+AVAILABLE = EntState.AVAILABLE
+USERSPACE = EntState.USERSPACE
+
+
+# --- views ---------------------------------------------------------------------------
+
+def bufring_queues(state):
+    """(qid, queue) of every queue in buffer-ring mode."""
+    return [(qid, q) for qid, q in state.queues if q.bufring is not None]
+
+
+def window(ring, bits: int) -> list[int]:
+    """Buffer ids in the free window ``[head, tail)``, all ``tail - head`` positions
+    of it (a window longer than ``nbufs`` reads slots twice, and shows so)."""
+    c = CONCRETE
+    n = free_count(c, ring.head, ring.tail, bits)
+    out, counter = [], ring.head
+    for _ in range(n):
+        out.append(ring.slots[slot_index(c, counter, ring.nbufs, bits)])
+        counter = next_counter(c, counter, bits)
+    return out
+
+
+def held(q) -> list[int]:
+    """Buffer ids held by the queue's entries (one per holding entry)."""
+    return [e.buf for e in q.ents if e.buf is not None]
+
+
+def step_qid(cfg, action) -> int:
+    """The queue a step acts on (a request beyond nr_queues goes to queue 0)."""
+    if isinstance(action, Request) and action.qid >= cfg.nr_queues:
+        return 0
+    return action.qid
+
+
+def dispatched_with_ent(cfg, action, post, obs):
+    """(queue, entry, dispatch) for every request the step handed to user space."""
+    q = get_queue(post, step_qid(cfg, action)) if obs.dispatched else None
+    return [(q, q.ents[d.ent], d) for d in obs.dispatched]
+
+
+# --- buffer ring -------------------------------------------------------------------------
+
+def never_full_on_recycle(cfg, pre, action, post, obs) -> bool:
+    return "recycle_full" not in obs.warnings
+
+
+def count_bounded(cfg, state) -> bool:
+    bits = cfg.counter_bits
+    return all(free_count(CONCRETE, q.bufring.head, q.bufring.tail, bits) <= q.bufring.nbufs
+               for _, q in bufring_queues(state))
+
+
+def conservation(cfg, state) -> bool:
+    for _, q in bufring_queues(state):
+        places = Counter(window(q.bufring, cfg.counter_bits)) + Counter(held(q))
+        if any(places[b] != 1 for b in range(q.bufring.nbufs)) or len(places) != q.bufring.nbufs:
+            return False
+    return True
+
+
+def exclusive(cfg, state) -> bool:
+    for _, q in bufring_queues(state):
+        holders = held(q)
+        if len(holders) != len(set(holders)):
+            return False
+        if set(holders) & set(window(q.bufring, cfg.counter_bits)):
+            return False
+    return True
+
+
+def buf_id_fits(cfg, pre, action, post, obs) -> bool:
+    for q, e, d in dispatched_with_ent(cfg, action, post, obs):
+        if q.bufring is None or e.buf is None:
+            continue
+        if d.buf_id != e.buf or not 0 <= d.buf_id <= 0xFFFF:
+            return False
+    return True
+
+
+def created_bufring(cfg, pre, action, post):
+    """The buffer ring a REGISTER step created, if it created one."""
+    if not isinstance(action, Register):
+        return None
+    before = get_queue(pre, action.qid)
+    after = get_queue(post, action.qid)
+    if before is None and after is not None and after.bufring is not None:
+        return after.bufring
+    return None
+
+
+def buf_in_region(cfg, pre, action, post, obs) -> bool:
+    r = created_bufring(cfg, pre, action, post)
+    if r is None:
+        return True
+    base, length = action.payload
+    starts = [CONCRETE.add(r.payload, b * r.buf_size, 64) for b in range(r.nbufs)]
+    inside = all(base <= s and s + r.buf_size <= base + length for s in starts)
+    disjoint = all(starts[i] + r.buf_size <= starts[i + 1] for i in range(len(starts) - 1))
+    return inside and disjoint and r.buf_size >= cfg.max_payload_sz
+
+
+# --- registration ----------------------------------------------------------------------------
+
+def flags_consistent(cfg, pre, action, post, obs) -> bool:
+    if not isinstance(action, Register) or obs.ret != 0:
+        return True
+    q = get_queue(post, action.qid)
+    return bool(wants_bufring(CONCRETE, action.flags)) == (q.bufring is not None)
+
+
+def unknown_flags_rejected(cfg, pre, action, post, obs) -> bool:
+    if not isinstance(action, Register) or action.flags & ~1 == 0:
+        return True
+    return obs.ret == -22 and post.queues == pre.queues
+
+
+def no_partial_effect(cfg, pre, action, post, obs) -> bool:
+    if not isinstance(action, Register) or obs.ret in (0, None):
+        return True
+    return post.queues == pre.queues
+
+
+def init_consistent(cfg, pre, action, post, obs) -> bool:
+    if not isinstance(action, Register) or obs.ret != 0:
+        return True
+    before = get_queue(pre, action.qid)
+    if before is None or before.bufring is None:
+        return True
+    r = before.bufring
+    return (action.queue_depth == r.queue_depth and action.buf_size == r.buf_size
+            and action.headers == (r.headers, r.headers_len)
+            and action.payload == (r.payload, r.payload_len))
+
+
+def slot_bounds(cfg, state) -> bool:
+    for _, q in bufring_queues(state):
+        r = q.bufring
+        for e in q.ents:
+            start = header_addr(q, e)
+            if not (r.headers <= start and start + REQ_HEADER_SZ <= r.headers + r.headers_len):
+                return False
+    return True
+
+
+def slot_unique(cfg, state) -> bool:
+    for _, q in bufring_queues(state):
+        ids = [e.id for e in q.ents if e.state != EntState.RELEASED]
+        if len(ids) != len(set(ids)):
+            return False
+    return True
+
+
+# --- request flow --------------------------------------------------------------------------------
+
+def idle_holds_no_buffer(cfg, state) -> bool:
+    return all(e.buf is None for _, q in bufring_queues(state)
+               for e in q.ents if e.state == AVAILABLE)
+
+
+def payload_has_buffer(cfg, pre, action, post, obs) -> bool:
+    for q, e, d in dispatched_with_ent(cfg, action, post, obs):
+        if q.bufring is not None and e.req is not None and e.req.payload:
+            if e.buf is None or payload_buf_addr(q, e) == 0:
+                return False
+    return True
+
+
+def commit_matches(cfg, pre, action, post, obs) -> bool:
+    if not isinstance(action, Commit) or obs.ret != 0:
+        return True
+    q = get_queue(pre, action.qid)
+    owner = [i for i, e in enumerate(q.ents) if e.req is not None and e.req.unique == action.commit_id]
+    if len(owner) != 1 or q.ents[owner[0]].state != USERSPACE:
+        return False
+    i = owner[0]
+    buf = q.ents[i].buf
+    if q.bufring is None or buf is None:
+        return True
+    after = get_queue(post, action.qid)
+    e_after = after.ents[i]
+    kept = e_after.req is not None and e_after.buf == buf
+    returned = buf in window(after.bufring, cfg.counter_bits)
+    held_elsewhere = any(e.buf == buf for j, e in enumerate(after.ents) if j != i)
+    return (kept or returned) and not held_elsewhere
+
+
+def could_take_now(q, req, bits: int) -> bool:
+    """An idle entry could take ``req`` now: it needs no buffer, or one is free."""
+    if q.bufring is None or not req.payload:
+        return True
+    return free_count(CONCRETE, q.bufring.head, q.bufring.tail, bits) > 0
+
+
+def work_conserving(cfg, state) -> bool:
+    for _, q in state.queues:
+        if q.avail and any(could_take_now(q, r, cfg.counter_bits) for r in q.req_queue):
+            return False
+    return True
+
+
+def nothing_queued(cfg, state) -> bool:
+    """No request waits in any ``fuse_req_queue`` or ``fuse_req_bg_queue``."""
+    return all(not q.req_queue and not q.bg_queue for _, q in state.queues)
+
+
+def fifo(cfg, pre, action, post, obs) -> bool:
+    """No request is handed out while an older one, queued before this step in the
+    same ``fuse_req_queue``, still waits after it."""
+    if not obs.dispatched:
+        return True
+    q_pre = get_queue(pre, step_qid(cfg, action))
+    if q_pre is None:
+        return True
+    order = [r.unique for r in q_pre.req_queue]
+    still = {r.unique for r in get_queue(post, step_qid(cfg, action)).req_queue}
+    for d in obs.dispatched:
+        older = order[:order.index(d.unique)] if d.unique in order else order
+        if any(u in still for u in older):
+            return False
+    return True
+
+
+# --- witnesses (sometimes) ---------------------------------------------------------------------------
+
+def w_recycle(cfg, pre, action, post, obs) -> bool:
+    return bool(obs.recycled)
+
+
+def w_select_enobufs(cfg, pre, action, post, obs) -> bool:
+    return "enobufs" in obs.events
+
+
+def w_counter_wrap(cfg, pre, action, post, obs) -> bool:
+    return "wrap" in obs.events
+
+
+def w_register_race(cfg, pre, action, post, obs) -> bool:
+    return "register_race" in obs.events
+
+
+def w_buffer_reused(cfg, pre, action, post, obs) -> bool:
+    return "buffer_kept" in obs.events
+
+
+def w_ring_empty(cfg, state) -> bool:
+    return any(free_count(CONCRETE, q.bufring.head, q.bufring.tail, cfg.counter_bits) == 0
+               for _, q in bufring_queues(state))
