@@ -1,13 +1,19 @@
 """The subcommand table: each command module adds its own parser.
 
 A command module exposes ``add_parser(sub)``, which registers a subparser whose
-``run`` default is its ``cmd_*`` function.
+``run`` default is its ``cmd_*`` function. Order here is the order of ``--help``.
 """
 from __future__ import annotations
 
+import importlib
+
+COMMAND_MODULES = (
+    "replay_cmd",
+    "layout_cmd",
+    "variants_cmd",
+)
+
 
 def add_all(sub) -> None:
-    from bufring.checker import replay_cmd, variants_cmd
-
-    for module in (replay_cmd, variants_cmd):
-        module.add_parser(sub)
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"bufring.checker.{name}").add_parser(sub)

@@ -39,9 +39,62 @@ class Commit(NamedTuple):
     reply_error: int = 0              # s32 fuse_out_header.error
 
 
-Action = Union[Register, Request, Commit]
+# --- split ops: finer interleavings of the same kernel paths (docs/trace-format.md) ---
 
-OP_NAMES = {Register: "register", Request: "request", Commit: "commit"}
+class RegisterBegin(NamedTuple):
+    """The unlocked first half of a REGISTER: gate, ring creation, the unlocked
+    lookup of ``ring->queues[qid]`` and, when it is NULL, the new queue's setup.
+    ``thread`` names this REGISTER until its ``RegisterEnd``."""
+
+    thread: int
+    qid: int
+    flags: int = 0
+    buf_index: int = 0
+    queue_depth: int = 0
+    buf_size: int = 0
+    headers: tuple[int, int] = (0, 0)
+    payload: tuple[int, int] = (0, 0)
+
+    def register(self) -> Register:
+        return Register(*self[1:])
+
+
+class RegisterEnd(NamedTuple):
+    """The rest of REGISTER ``thread``: publish under ``fc->lock`` (or lose the
+    race to a queue published meanwhile), create the entry, ``do_register``."""
+
+    thread: int
+
+
+class Send(NamedTuple):
+    """The task work of an assigned entry: ``fuse_uring_send_in_task()`` (the copy to
+    the ring, unlocked) and ``fuse_uring_send()``. Only with ``deferred_send``."""
+
+    qid: int
+    ent: int
+
+
+class CommitBegin(NamedTuple):
+    """The locked first part of COMMIT_AND_FETCH: validation, lookup, T7 (§4.1)."""
+
+    qid: int
+    commit_id: int
+
+
+class CommitEnd(NamedTuple):
+    """The rest of the commit: the unlocked reply copy, ``fuse_uring_req_end()``,
+    fetch-next (§4.2, §4.3)."""
+
+    qid: int
+    commit_id: int
+    reply_error: int = 0
+
+
+Action = Union[Register, Request, Commit, RegisterBegin, RegisterEnd, Send, CommitBegin, CommitEnd]
+
+OP_NAMES = {Register: "register", Request: "request", Commit: "commit",
+            RegisterBegin: "register_begin", RegisterEnd: "register_end", Send: "send",
+            CommitBegin: "commit_begin", CommitEnd: "commit_end"}
 
 
 class Dispatch(NamedTuple):
@@ -65,6 +118,7 @@ class Observation(NamedTuple):
 
     ret: int | None = None
     ent: int | None = None
+    pending: bool | None = None     # split ops: the command is parked mid-way
     via: str | None = None
     queued: bool | None = None
     dispatched: tuple[Dispatch, ...] = ()
@@ -75,7 +129,7 @@ class Observation(NamedTuple):
 
     def to_json(self) -> dict:
         out: dict = {}
-        for key in ("ret", "ent", "via", "queued"):
+        for key in ("ret", "ent", "via", "queued", "pending"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value

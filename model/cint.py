@@ -283,26 +283,46 @@ class IntOps:
     def mul(self, x, y, bits):
         return self._wrap(x * y, bits)
 
+    def _number(self, x):
+        """``x`` as a Python int when it is a constant (an int or a constant term), else None."""
+        if isinstance(x, int):
+            return x
+        x = self.z3.simplify(x)
+        return x.as_long() if self.z3.is_int_value(x) else None
+
     def udiv(self, x, y, bits):
-        return x / y  # z3 Int division is floor division; operands are >= 0
+        """SMT-LIB ``bvudiv`` on naturals: ``x div y``, and all ones when ``y == 0``
+        (z3's Int division by zero is unspecified, so the case is written out)."""
+        k = self._number(y)
+        if k is not None and k != 0:
+            return x / k  # z3 Int division is floor division; operands are >= 0
+        return self.z3.If(y == 0, mask(bits), x / y)
 
     def urem(self, x, y, bits):
-        return x % y
+        """SMT-LIB ``bvurem`` on naturals: ``x mod y``, and ``x`` when ``y == 0``."""
+        k = self._number(y)
+        if k is not None and k != 0:
+            return x % k
+        return self.z3.If(y == 0, x, x % y)
 
     def shl(self, x, n, bits):
-        if not isinstance(n, int):
+        k = self._number(n)
+        if k is None:
             raise NotImplementedError("IntOps.shl needs a constant shift")
-        return self._wrap(x * (1 << n), bits)
+        return self._wrap(x * (1 << k), bits)
 
     def lshr(self, x, n, bits):
-        if not isinstance(n, int):
+        k = self._number(n)
+        if k is None:
             raise NotImplementedError("IntOps.lshr needs a constant shift")
-        return x / (1 << n)
+        return x / (1 << k)
 
     def band(self, x, y, bits):
         """``x & y`` where ``y`` is a constant low mask ``2**k - 1`` or its
-        complement: the only masks the rules use (flag validity)."""
-        if not isinstance(y, int):
+        complement: the only masks the rules use (flag validity). A constant
+        term (``bnot(const(1))``) counts as a constant."""
+        y = self._number(y)
+        if y is None:
             raise NotImplementedError("IntOps.band needs a constant mask")
         y &= mask(bits)
         k = (y + 1).bit_length() - 1

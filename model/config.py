@@ -18,7 +18,9 @@ class Config:
     ``counter_bits`` narrows the kernel's 32-bit ``head``/``tail`` so that
     wraparound is reachable in few steps; ``counter_start`` pre-advances them.
     ``fetch_on_register`` selects the newer trees' behaviour of REGISTER taking a
-    queued request at once (not the patch base, SEMANTICS §0.2).
+    queued request at once (not the patch base, SEMANTICS §0.2). ``deferred_send``
+    (an extension of the trace format) leaves an assigned entry in FUSE_REQ until
+    a ``send`` step runs its task work, so other steps can interleave there.
     """
 
     nr_queues: int = 1
@@ -27,6 +29,11 @@ class Config:
     counter_bits: int = 32
     counter_start: int = 0
     fetch_on_register: bool = False
+    deferred_send: bool = False
+
+    # Keys of the project's trace-format extensions: written only when not default,
+    # so that a plain trace stays TRACE-FORMAT v1.
+    EXTENSION_KEYS = ("deferred_send",)
 
     def problems(self) -> list[tuple[str, str]]:
         """(key, message) for every value outside its range; empty when valid."""
@@ -44,7 +51,8 @@ class Config:
         return out
 
     def to_json(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {f.name: getattr(self, f.name) for f in fields(self)
+                if f.name not in self.EXTENSION_KEYS or getattr(self, f.name) != f.default}
 
 
 CONFIG_TYPES = {f.name: (bool if f.type == "bool" else int) for f in fields(Config)}

@@ -12,8 +12,9 @@ does when it goes idle) is called through ``k.v``, the variant
 """
 from __future__ import annotations
 
-from bufring.model.actions import (Commit, Dispatch, Observation, Register,
-                                   Request)
+from bufring.model.actions import (Commit, CommitBegin, CommitEnd, Dispatch,
+                                   Observation, Register, RegisterBegin, RegisterEnd,
+                                   Request, Send)
 from bufring.model.cint import CONCRETE, U64
 from bufring.model.config import Config
 from bufring.model.errno import Errno
@@ -29,16 +30,19 @@ FUSE_REQ = EntState.FUSE_REQ
 USERSPACE = EntState.USERSPACE
 
 
-class OutOfScope(Exception):
-    """The configuration cannot represent this run (TRACE-FORMAT's counter rule).
+class InvalidStep(Exception):
+    """A step the run cannot take: not a kernel outcome but invalid input.
 
-    Not a kernel outcome: the trace reader turns it into an invalid-input error
-    naming ``config.counter_bits`` or ``config.counter_start``.
+    Raised when the configuration cannot represent the run (TRACE-FORMAT's counter
+    rule: ``field`` is ``config.counter_bits`` or ``config.counter_start``) or a
+    split op names nothing to continue (``field`` is the step's argument). The
+    trace runner turns it into one line naming file, line and field.
     """
 
-    def __init__(self, key: str, message: str):
+    def __init__(self, field: str, message: str, header: bool = False):
         super().__init__(message)
-        self.key = key
+        self.field = field
+        self.header = header
 
 
 class QueueW:
@@ -238,6 +242,8 @@ def fuse_uring_send_to_user(k: Step, q: QueueW, i: int) -> None:
     non-zero) -> ``fuse_uring_send()`` (USERSPACE, the cmd completes with 0)."""
     e = q.ents[i]
     req = e.req
+    if e.stale:
+        k.warn("send_ended_request")
     payload_ptr = payload_pointer(q, e)
     if req.payload and payload_ptr == 0:
         k.warn("payload_copy_null")
@@ -304,13 +310,21 @@ def select_qid(k: Step, qid: int) -> int:
     return qid
 
 
+def fuse_uring_dispatch_ent(k: Step, q: QueueW, i: int) -> None:
+    """Models ``fuse_uring_dispatch_ent()``: queue the task work that copies the
+    request to the ring and completes the cmd. It runs at once, unless
+    ``deferred_send`` leaves it for a ``send`` step."""
+    if not k.cfg.deferred_send:
+        fuse_uring_send_to_user(k, q, i)
+
+
 def try_dispatch(k: Step, q: QueueW, i: int, req: Req) -> bool:
     """The arrival paths' common tail: ``fuse_uring_prep_buffer()``, then on success
     ``fuse_uring_add_req_to_ring_ent()`` and ``fuse_uring_dispatch_ent()``."""
     if k.v.prep_buffer(k, q, i, req) != 0:
         return False
     fuse_uring_add_req_to_ring_ent(k, q, i, req)
-    fuse_uring_send_to_user(k, q, i)
+    fuse_uring_dispatch_ent(k, q, i)
     return True
 
 
@@ -363,47 +377,103 @@ def request(v, cfg: Config, state: State, a: Request) -> tuple[State, Observatio
 # --- COMMIT_AND_FETCH (§4) -------------------------------------------------------------
 
 def find_processing(q: QueueW, unique: int) -> int | None:
-    """The entry whose request has this unique in ``fpq.processing``, if any."""
+    """The entry whose request has this unique in ``fpq.processing``, if any. A
+    request being committed (entry in COMMIT) was unlinked by the lookup."""
     for i, e in enumerate(q.ents):
-        if e.req is not None and e.req.unique == unique:
+        if e.req is not None and e.req.unique == unique and e.state != COMMIT and not e.stale:
             return i
     return None
 
 
-def fuse_uring_commit_fetch(v, cfg: Config, state: State, a: Commit) -> tuple[State, Observation]:
-    """Models ``fuse_uring_commit_fetch()``: validation (§4.1), the reply copy and
-    ``fuse_uring_req_end()`` (§4.2), then fetch-next (§4.3) and ``fuse_uring_send()``.
+def find_committing(q: QueueW, unique: int) -> int | None:
+    """The entry between ``commit_begin`` and ``commit_end`` for this unique."""
+    for i, e in enumerate(q.ents):
+        if e.req is not None and e.req.unique == unique and e.state == COMMIT:
+            return i
+    return None
 
-    The reply's own error (``reply_error``) only ends the request with it; the
-    command still completes with 0."""
-    k = Step(v, cfg, state)
+
+def commit_lookup(k: Step, state: State, qid: int, commit_id: int):
+    """§4.1: validation, the locked lookup and T7. Returns ``(q, i, None)`` with the
+    entry now in COMMIT, or ``(q_or_None, None, ret)`` for a command that ends here."""
     if not state.ring:
-        return k.finish(state, None, None, ret=-Errno.ENOTCONN)
-    if a.qid >= cfg.nr_queues:
-        return k.finish(state, None, None, ret=-Errno.EINVAL)
-    queue = get_queue(state, a.qid)
+        return None, None, -Errno.ENOTCONN
+    if qid >= k.cfg.nr_queues:
+        return None, None, -Errno.EINVAL
+    queue = get_queue(state, qid)
     if queue is None or queue.stopped:
-        return k.finish(state, None, None, ret=-Errno.ENOTCONN)
+        return None, None, -Errno.ENOTCONN
     q = QueueW(queue)
-    i = find_processing(q, a.commit_id)
+    i = find_processing(q, commit_id)
     if i is None:
-        return k.finish(state, None, None, ret=-Errno.ENOENT)
+        return None, None, -Errno.ENOENT
+    e = q.ents[i]
+    if e.state != USERSPACE:
+        # fuse_ring_ent_set_commit() refuses: WARN, -EIO; the request leaves
+        # fpq.processing and ends outside fuse_uring_req_end() while the entry
+        # still points to it: a later send copies a freed request.
+        k.warn("commit_bad_state")
+        q.ents[i] = e._replace(stale=True)
+        fuse_request_end(k, e.req)
+        return q, None, -Errno.EIO
+    q.ents[i] = e._replace(state=COMMIT)
+    return q, i, None
+
+
+def commit_finish(k: Step, q: QueueW, i: int, reply_error: int) -> None:
+    """§4.2 and §4.3: the reply copy (unlocked), ``fuse_uring_req_end()``, then
+    fetch-next and, if a request was assigned, its dispatch. The reply's own error
+    only ends the request with it."""
     e = q.ents[i]
     req = e.req
-    if e.state != USERSPACE:
-        # fuse_ring_ent_set_commit() refuses: WARN, the request ends with -EIO
-        # outside fuse_uring_req_end(). Only the split ops of the explorer reach it.
-        k.warn("commit_bad_state")
-        q.ents[i] = e._replace(req=None)
-        fuse_request_end(k, req)
-        return k.finish(state, a.qid, q, ret=-Errno.EIO)
-    q.ents[i] = e._replace(state=COMMIT)
-    if a.reply_error == 0 and req.payload and payload_pointer(q, e) == 0:
+    if reply_error == 0 and req.payload and payload_pointer(q, e) == 0:
         k.warn("payload_copy_null")
     fuse_uring_req_end(k, q, i, req)
     if fuse_uring_get_next_fuse_req(k, q, i):
-        fuse_uring_send_to_user(k, q, i)
+        fuse_uring_dispatch_ent(k, q, i)
+
+
+def fuse_uring_commit_fetch(v, cfg: Config, state: State, a: Commit) -> tuple[State, Observation]:
+    """Models ``fuse_uring_commit_fetch()`` whole: :func:`commit_lookup`, then
+    :func:`commit_finish`. The command completes with 0 once the lookup passed."""
+    k = Step(v, cfg, state)
+    q, i, ret = commit_lookup(k, state, a.qid, a.commit_id)
+    if ret is None:
+        commit_finish(k, q, i, a.reply_error)
+        ret = 0
+    return k.finish(state, a.qid if q is not None else None, q, ret=ret)
+
+
+def commit_begin(v, cfg: Config, state: State, a: CommitBegin) -> tuple[State, Observation]:
+    """Split op: :func:`commit_lookup` alone; the entry waits in COMMIT."""
+    k = Step(v, cfg, state)
+    q, i, ret = commit_lookup(k, state, a.qid, a.commit_id)
+    if ret is None:
+        return k.finish(state, a.qid, q, pending=True)
+    return k.finish(state, a.qid if q is not None else None, q, ret=ret)
+
+
+def commit_end(v, cfg: Config, state: State, a: CommitEnd) -> tuple[State, Observation]:
+    """Split op: :func:`commit_finish` for the entry a ``commit_begin`` left in COMMIT."""
+    k = Step(v, cfg, state)
+    queue = get_queue(state, a.qid) if a.qid < cfg.nr_queues else None
+    i = find_committing(QueueW(queue), a.commit_id) if queue is not None else None
+    if i is None:
+        raise InvalidStep("commit_id", f"no commit_begin of {a.commit_id} on queue {a.qid} is pending")
+    q = QueueW(queue)
+    commit_finish(k, q, i, a.reply_error)
     return k.finish(state, a.qid, q, ret=0)
+
+
+def send(v, cfg: Config, state: State, a: Send) -> tuple[State, Observation]:
+    """Split op (``deferred_send``): the pending task work of entry ``a.ent``."""
+    k = Step(v, cfg, state)
+    queue = get_queue(state, a.qid)
+    if queue is None or not a.ent < len(queue.ents) or queue.ents[a.ent].state != FUSE_REQ:
+        raise InvalidStep("ent", f"entry {a.ent} of queue {a.qid} has no pending send")
+    q = QueueW(queue)
+    fuse_uring_send_to_user(k, q, a.ent)
+    return k.finish(state, a.qid, q)
 
 
 # --- REGISTER (§3) ----------------------------------------------------------------------
@@ -429,11 +499,11 @@ def fuse_uring_bufring_setup(k: Step, p: RegisterValues) -> BufRing | int:
     n = nr_bufs(c, p)
     bits = k.bits
     if n >= (1 << bits):
-        raise OutOfScope("counter_bits", f"a buffer ring of {n} buffers needs nbufs < 2^counter_bits "
-                                         f"(counter_bits is {bits})")
+        raise InvalidStep("config.counter_bits", f"a buffer ring of {n} buffers needs nbufs < 2^counter_bits "
+                                         f"(counter_bits is {bits})", header=True)
     if k.cfg.counter_start + n > (1 << bits):
-        raise OutOfScope("counter_start", f"counter_start + nbufs = {k.cfg.counter_start + n} "
-                                          f"exceeds 2^{bits}")
+        raise InvalidStep("config.counter_start", f"counter_start + nbufs = {k.cfg.counter_start + n} "
+                                          f"exceeds 2^{bits}", header=True)
     return initial_ring(headers=p.headers_base, queue_depth=p.queue_depth, nbufs=n,
                         buf_size=p.buf_size, payload=p.payload_base,
                         headers_len=p.headers_len, payload_len=p.payload_len,
@@ -468,44 +538,99 @@ def is_ring_ready(state: State, cfg: Config, qid: int) -> bool:
     return True
 
 
-def fuse_uring_register(v, cfg: Config, state: State, a: Register) -> tuple[State, Observation]:
-    """Models ``fuse_uring_cmd()`` -> ``fuse_uring_register()`` (§3.1 to §3.5).
+def register_begin_half(k: Step, state: State, a: Register):
+    """The part of ``fuse_uring_register()`` before the queue is published: ring
+    creation, the gate rules, the unlocked lookup, and for a missing queue the
+    unlocked half of ``fuse_uring_create_queue()`` (allocation and bufring setup).
 
-    The gate of §3.1 passes (an initialised, connected fc). The ring is created on
-    the first REGISTER and stays even when a later check fails; a queue created
-    here stays when the entry check fails. Any failure clears ``fc->io_uring``."""
+    Returns ``(state, existing_queue, new_queue, ret)``: ``ret`` is set when the
+    command ends here with an error; otherwise exactly one of the queues is set.
+    """
     c = CONCRETE
-    k = Step(v, cfg, state)
     if not state.ring:
         state = state._replace(ring=True)          # fuse_uring_create()
     existing = get_queue(state, a.qid)
-    p = register_values(cfg, a, existing.bufring.queue_depth
+    p = register_values(k.cfg, a, existing.bufring.queue_depth
                         if existing is not None and existing.bufring is not None else None)
-
-    def fail(err: int, st: State = state) -> tuple[State, Observation]:
-        return k.finish(st._replace(io_uring=False), None, None, ret=err)
-
-    rule = first_rejection(c, v.gate_rules, p)
+    rule = first_rejection(c, k.v.gate_rules, p)
     if rule is not None:
-        return fail(-rule.errno)
-    bufring_bit = wants_bufring(c, a.flags)
-    if existing is None:
-        # fuse_uring_create_queue(): set up, then publish under fc->lock (no race here).
-        bufring = None
-        if bufring_bit:
-            bufring = fuse_uring_bufring_setup(k, p)
-            if isinstance(bufring, int):
-                return fail(bufring)
-        queue = Queue(bufring=bufring)
-        state = with_queue(state, a.qid, queue)
-    elif not v.queue_init_consistent(existing, a):
-        return fail(-Errno.EINVAL)
-    else:
+        return state, None, None, -rule.errno
+    if existing is not None:
+        return state, existing, None, None
+    bufring = None
+    if wants_bufring(c, a.flags):
+        bufring = fuse_uring_bufring_setup(k, p)
+        if isinstance(bufring, int):
+            return state, None, None, bufring
+    return state, None, Queue(bufring=bufring), None
+
+
+def register_end_half(k: Step, state: State, a: Register, existing: Queue | None,
+                      new_queue: Queue | None) -> tuple[State, Observation]:
+    """The rest of ``fuse_uring_register()``: for a new queue, publish it under
+    ``fc->lock`` unless another REGISTER published one meanwhile (then this one
+    frees its copy and joins the winner, if the modes agree); for an existing
+    queue, ``queue_init_flags_consistent()``; then ``fuse_uring_create_ring_ent()``
+    and ``fuse_uring_do_register()``. A queue published here stays when the entry
+    check fails; any failure clears ``fc->io_uring``."""
+    if new_queue is not None:
+        winner = get_queue(state, a.qid)
+        if winner is None:
+            state = with_queue(state, a.qid, new_queue)
+            queue = new_queue
+        else:
+            k.event("register_race")
+            existing = winner
+    if existing is not None:
+        if not k.v.queue_init_consistent(existing, a):
+            return k.finish(state._replace(io_uring=False), None, None, ret=-Errno.EINVAL)
         queue = existing
+    p = register_values(k.cfg, a, queue.bufring.queue_depth if queue.bufring is not None else None)
     ent = fuse_uring_create_ring_ent(k, queue.bufring, p)
     if isinstance(ent, int):
-        return fail(ent, state)
+        return k.finish(state._replace(io_uring=False), None, None, ret=ent)
     return fuse_uring_do_register(k, state, a.qid, queue, ent)
+
+
+def fuse_uring_register(v, cfg: Config, state: State, a: Register) -> tuple[State, Observation]:
+    """Models ``fuse_uring_cmd()`` -> ``fuse_uring_register()`` (§3.1 to §3.5) with
+    no other step in between: :func:`register_begin_half`, then
+    :func:`register_end_half`. The gate of §3.1 passes (an initialised, connected
+    fc); the ring is created on the first REGISTER and stays even when a later
+    check fails."""
+    k = Step(v, cfg, state)
+    state, existing, new_queue, ret = register_begin_half(k, state, a)
+    if ret is not None:
+        return k.finish(state._replace(io_uring=False), None, None, ret=ret)
+    return register_end_half(k, state, a, existing, new_queue)
+
+
+def register_begin(v, cfg: Config, state: State, a: RegisterBegin) -> tuple[State, Observation]:
+    """Split op: :func:`register_begin_half`. A REGISTER that meets an existing
+    queue, or fails, completes here; one that set up a new queue is parked under
+    ``a.thread`` with that queue until its ``register_end``."""
+    k = Step(v, cfg, state)
+    if any(t == a.thread for t, *_ in state.pending):
+        raise InvalidStep("thread", f"REGISTER thread {a.thread} is already in flight")
+    reg = a.register()
+    state, existing, new_queue, ret = register_begin_half(k, state, reg)
+    if ret is not None:
+        return k.finish(state._replace(io_uring=False), None, None, ret=ret)
+    if existing is not None:
+        return register_end_half(k, state, reg, existing, None)
+    state = state._replace(pending=tuple(sorted(state.pending + ((a.thread, a.qid, reg, new_queue),))))
+    return k.finish(state, None, None, pending=True)
+
+
+def register_end(v, cfg: Config, state: State, a: RegisterEnd) -> tuple[State, Observation]:
+    """Split op: :func:`register_end_half` for the REGISTER parked as ``a.thread``."""
+    k = Step(v, cfg, state)
+    parked = [item for item in state.pending if item[0] == a.thread]
+    if not parked:
+        raise InvalidStep("thread", f"no register_begin of thread {a.thread} is pending")
+    _, _, reg, new_queue = parked[0]
+    state = state._replace(pending=tuple(item for item in state.pending if item[0] != a.thread))
+    return register_end_half(k, state, reg, None, new_queue)
 
 
 def fuse_uring_do_register(k: Step, state: State, qid: int, queue: Queue,
@@ -521,17 +646,22 @@ def fuse_uring_do_register(k: Step, state: State, qid: int, queue: Queue,
     if not state.ready and is_ring_ready(state, k.cfg, qid):
         state = state._replace(ready=True)
     if k.cfg.fetch_on_register and fuse_uring_get_next_fuse_req(k, q, i):
-        fuse_uring_send_to_user(k, q, i)
+        fuse_uring_dispatch_ent(k, q, i)
     return k.finish(state, qid, q, ret=0, ent=i)
+
+
+STEPS = {
+    Request: request,
+    Commit: fuse_uring_commit_fetch,
+    Register: fuse_uring_register,
+    RegisterBegin: register_begin,
+    RegisterEnd: register_end,
+    Send: send,
+    CommitBegin: commit_begin,
+    CommitEnd: commit_end,
+}
 
 
 def next_state(v, cfg: Config, state: State, action) -> tuple[State, Observation]:
     """The transition function: one trace step on one state."""
-    kind = type(action)
-    if kind is Request:
-        return request(v, cfg, state, action)
-    if kind is Commit:
-        return fuse_uring_commit_fetch(v, cfg, state, action)
-    if kind is Register:
-        return fuse_uring_register(v, cfg, state, action)
-    raise TypeError(f"not an action: {action!r}")
+    return STEPS[type(action)](v, cfg, state, action)

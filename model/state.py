@@ -56,6 +56,8 @@ class Ent(NamedTuple):
                                # None when zeroed (a new ent, or after recycle)
     headers: int = 0           # legacy: iov[0].iov_base
     payload: int = 0           # legacy: iov[1].iov_base
+    stale: bool = False        # ``req`` was ended by the -EIO commit path while the
+                               # entry still points to it (split ops only)
 
 
 class Queue(NamedTuple):
@@ -81,6 +83,8 @@ class State(NamedTuple):
     num_background: int = 0                    # fc->num_background
     active_background: int = 0                 # fc->active_background
     blocked: bool = False                      # fc->blocked
+    pending: tuple = ()                        # split REGISTERs between begin and end:
+                                               # (thread, qid, Register, Queue | None)
 
 
 INITIAL_STATE = State()

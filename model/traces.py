@@ -14,14 +14,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from bufring.model.actions import (OP_NAMES, Action, Commit, Observation,
-                                   Register, Request)
+from bufring.model.actions import (OP_NAMES, Action, Commit, CommitBegin,
+                                   CommitEnd, Observation, Register, RegisterBegin,
+                                   RegisterEnd, Request, Send)
 from bufring.model.config import CONFIG_TYPES, Config
 from bufring.model.errors import BadInput
-from bufring.model.kernel import OutOfScope, next_state
+from bufring.model.kernel import InvalidStep, next_state
 from bufring.model.state import INITIAL_STATE, State
 
 TRACE_VERSION = 1
+CYCLE_MARKER = "# bufring:cycle"
+"""A comment line before the first step of a lasso's cycle (docs/trace-format.md):
+the steps after it repeat forever; with no step after it, the last state stutters
+forever. Other readers see a comment and replay the prefix and one round."""
 
 U16_MAX = (1 << 16) - 1
 U32_MAX = (1 << 32) - 1
@@ -46,15 +51,35 @@ STEP_SCHEMA: dict[str, dict[str, tuple[str, bool, Any]]] = {
         "reply_error": ("s32", False, 0),
     },
 }
-ACTION_TYPES = {"register": Register, "request": Request, "commit": Commit}
+_REGISTER_ARGS = STEP_SCHEMA["register"]
+# The project's split ops (docs/trace-format.md, "Extensions"): a trace using one is
+# read only by bufring; a trace without them is plain TRACE-FORMAT v1.
+EXTENSION_SCHEMA: dict[str, dict[str, tuple[str, bool, Any]]] = {
+    "register_begin": {"thread": ("u16", True, None), **_REGISTER_ARGS},
+    "register_end": {"thread": ("u16", True, None)},
+    "send": {"qid": ("u16", True, None), "ent": ("u32", True, None)},
+    "commit_begin": {"qid": ("u16", True, None), "commit_id": ("u64", True, None)},
+    "commit_end": {"qid": ("u16", True, None), "commit_id": ("u64", True, None),
+                   "reply_error": ("s32", False, 0)},
+}
+STEP_SCHEMA.update(EXTENSION_SCHEMA)
+ACTION_TYPES = {"register": Register, "request": Request, "commit": Commit,
+                "register_begin": RegisterBegin, "register_end": RegisterEnd, "send": Send,
+                "commit_begin": CommitBegin, "commit_end": CommitEnd}
 
 # Observation keys each op produces (TRACE-FORMAT "Observations").
 OP_KEYS = {
     "register": ("ret", "ent", "dispatched", "recycled", "warnings"),
     "request": ("via", "queued", "dispatched", "recycled", "warnings"),
     "commit": ("ret", "dispatched", "recycled", "warnings"),
+    "register_begin": ("ret", "ent", "pending", "dispatched", "recycled", "warnings"),
+    "register_end": ("ret", "ent", "dispatched", "recycled", "warnings"),
+    "send": ("dispatched", "recycled", "warnings"),
+    "commit_begin": ("ret", "pending", "dispatched", "recycled", "warnings"),
+    "commit_end": ("ret", "dispatched", "recycled", "warnings"),
 }
 EXPECT_KINDS = {"ret": "int", "ent": "int_or_null", "via": "via", "queued": "bool",
+                "pending": "bool",
                 "dispatched": "dispatched", "recycled": "int_list", "warnings": "str_list"}
 DISPATCH_KEYS = ("ent", "unique", "buf_id", "payload_addr", "header_addr")
 
@@ -73,6 +98,7 @@ class Trace:
     config: Config
     steps: tuple[TraceStep, ...]
     header_line: int | None = None
+    cycle_start: int | None = None      # index into steps where a lasso's cycle starts
 
 
 @dataclass(frozen=True)
@@ -86,6 +112,7 @@ class StepResult:
 class ReplayResult:
     trace: Trace
     results: list[StepResult] = field(default_factory=list)
+    cycle_closes: bool | None = None    # a lasso's last state equals its cycle's first
 
     @property
     def first_mismatch(self) -> StepResult | None:
@@ -107,7 +134,7 @@ def _pairs(pairs):
     return seen
 
 
-def _parse_line(text: str, source: str, line: int) -> dict:
+def parse_json_line(text: str, source: str, line: int) -> dict:
     try:
         obj = json.loads(text, object_pairs_hook=_pairs, parse_constant=_no_constants)
     except ValueError as e:
@@ -121,7 +148,7 @@ def _parse_line(text: str, source: str, line: int) -> dict:
     return obj
 
 
-def _is_int(x) -> bool:
+def is_int(x) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
@@ -132,7 +159,7 @@ def _value(kind: str, x, source: str, line: int, name: str):
 
     if kind in ("u16", "u32", "u64", "unique"):
         limit = {"u16": U16_MAX, "u32": U32_MAX, "u64": U64_MAX, "unique": U64_MAX}[kind]
-        if not _is_int(x):
+        if not is_int(x):
             bad(f"must be an integer, got {json.dumps(x)}")
         if not 0 <= x <= limit:
             bad(f"{x} is outside {kind if kind != 'unique' else 'u64'} (0 to {limit})")
@@ -140,7 +167,7 @@ def _value(kind: str, x, source: str, line: int, name: str):
             bad("must be non-zero")
         return x
     if kind == "s32":
-        if not _is_int(x):
+        if not is_int(x):
             bad(f"must be an integer, got {json.dumps(x)}")
         if not S32[0] <= x <= S32[1]:
             bad(f"{x} is outside s32")
@@ -170,15 +197,15 @@ def _check_expect(op: str, expect, source: str, line: int) -> dict:
         kind = EXPECT_KINDS.get(key)
         if kind is None:
             raise BadInput(source, line, name, f"unknown key; known: {', '.join(EXPECT_KINDS)}")
-        if kind == "int" and not _is_int(value):
+        if kind == "int" and not is_int(value):
             raise BadInput(source, line, name, f"must be an integer, got {json.dumps(value)}")
-        if kind == "int_or_null" and value is not None and not _is_int(value):
+        if kind == "int_or_null" and value is not None and not is_int(value):
             raise BadInput(source, line, name, f"must be an integer or null, got {json.dumps(value)}")
         if kind == "via" and value not in ("ring", "dev"):
             raise BadInput(source, line, name, f'must be "ring" or "dev", got {json.dumps(value)}')
         if kind == "bool" and not isinstance(value, bool):
             raise BadInput(source, line, name, f"must be true or false, got {json.dumps(value)}")
-        if kind == "int_list" and not (isinstance(value, list) and all(_is_int(v) for v in value)):
+        if kind == "int_list" and not (isinstance(value, list) and all(is_int(v) for v in value)):
             raise BadInput(source, line, name, "must be a list of integers")
         if kind == "str_list" and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             raise BadInput(source, line, name, "must be a list of strings")
@@ -195,13 +222,13 @@ def _check_expect(op: str, expect, source: str, line: int) -> dict:
                                        f"unknown key; known: {', '.join(DISPATCH_KEYS)}")
                     if dk == "buf_id" and dv is None:
                         continue
-                    if not _is_int(dv):
+                    if not is_int(dv):
                         raise BadInput(source, line, f"{where}.{dk}",
                                        f"must be an integer, got {json.dumps(dv)}")
     return expect
 
 
-def _config(obj, source: str, line: int) -> Config:
+def parse_config(obj, source: str, line: int) -> Config:
     if not isinstance(obj, dict):
         raise BadInput(source, line, "config", "must be an object")
     values = {}
@@ -212,7 +239,7 @@ def _config(obj, source: str, line: int) -> Config:
                            f"unknown key; known: {', '.join(CONFIG_TYPES)}")
         if kind is bool and not isinstance(value, bool):
             raise BadInput(source, line, f"config.{key}", f"must be true or false, got {json.dumps(value)}")
-        if kind is int and not _is_int(value):
+        if kind is int and not is_int(value):
             raise BadInput(source, line, f"config.{key}", f"must be an integer, got {json.dumps(value)}")
         values[key] = value
     cfg = Config(**values)
@@ -230,11 +257,17 @@ def parse_trace(lines: Iterable[str], source: str) -> Trace:
     header_line = None
     steps: list[TraceStep] = []
     seen_object = False
+    cycle_start = None
     for line_no, text in enumerate(lines, start=1):
         stripped = text.strip()
+        if stripped.startswith(CYCLE_MARKER):
+            if cycle_start is not None:
+                raise BadInput(source, line_no, "cycle", "a trace has at most one cycle marker")
+            cycle_start = len(steps)
+            continue
         if not stripped or stripped.startswith("#"):
             continue
-        obj = _parse_line(stripped, source, line_no)
+        obj = parse_json_line(stripped, source, line_no)
         if "op" not in obj and "trace" in obj:
             if seen_object:
                 raise BadInput(source, line_no, "trace", "a header may only be the first object")
@@ -245,7 +278,7 @@ def parse_trace(lines: Iterable[str], source: str) -> Trace:
         seen_object = True
         steps.append(_step(obj, source, line_no))
     return Trace(source=source, variant=variant, config=cfg, steps=tuple(steps),
-                 header_line=header_line)
+                 header_line=header_line, cycle_start=cycle_start)
 
 
 def _header(obj: dict, source: str, line: int) -> tuple[str | None, Config]:
@@ -253,13 +286,13 @@ def _header(obj: dict, source: str, line: int) -> tuple[str | None, Config]:
         if key not in ("trace", "variant", "config"):
             raise BadInput(source, line, key, "unknown header key; known: trace, variant, config")
     version = obj["trace"]
-    if not _is_int(version) or version != TRACE_VERSION:
+    if not is_int(version) or version != TRACE_VERSION:
         raise BadInput(source, line, "trace", f"unsupported trace version {json.dumps(version)} "
                                               f"(this bufring reads version {TRACE_VERSION})")
     variant = obj.get("variant")
     if variant is not None and not isinstance(variant, str):
         raise BadInput(source, line, "variant", "must be a string")
-    cfg = _config(obj.get("config", {}), source, line)
+    cfg = parse_config(obj.get("config", {}), source, line)
     return variant, cfg
 
 
@@ -269,20 +302,27 @@ def _step(obj: dict, source: str, line: int) -> TraceStep:
         raise BadInput(source, line, "op", "missing (a step needs an op; a header needs \"trace\": 1)")
     if op not in STEP_SCHEMA:
         raise BadInput(source, line, "op", f"unknown op {json.dumps(op)}; known: {', '.join(STEP_SCHEMA)}")
+    action = parse_action(op, obj, source, line, extra=("op", "expect"))
+    expect = _check_expect(op, obj["expect"], source, line) if "expect" in obj else None
+    return TraceStep(line=line, action=action, expect=expect)
+
+
+def parse_action(op: str, obj: dict, source: str, line: int, extra: tuple = (),
+                 prefix: str = "") -> Action:
+    """The action of ``op`` from its JSON arguments, each checked against its C type."""
     schema = STEP_SCHEMA[op]
     for key in obj:
-        if key not in schema and key not in ("op", "expect"):
-            raise BadInput(source, line, key, f"unknown argument of {op}; known: {', '.join(schema)}")
+        if key not in schema and key not in extra:
+            raise BadInput(source, line, prefix + key, f"unknown argument of {op}; known: {', '.join(schema)}")
     args = {}
     for name, (kind, required, default) in schema.items():
         if name not in obj:
             if required:
-                raise BadInput(source, line, name, f"missing (required for {op})")
+                raise BadInput(source, line, prefix + name, f"missing (required for {op})")
             args[name] = default
         else:
-            args[name] = _value(kind, obj[name], source, line, name)
-    expect = _check_expect(op, obj["expect"], source, line) if "expect" in obj else None
-    return TraceStep(line=line, action=ACTION_TYPES[op](**args), expect=expect)
+            args[name] = _value(kind, obj[name], source, line, prefix + name)
+    return ACTION_TYPES[op](**args)
 
 
 def read_trace(path: str | Path) -> Trace:
@@ -349,22 +389,29 @@ def run_trace(trace: Trace, variant, stop_at_mismatch: bool = True) -> ReplayRes
     cfg = trace.config
     state = INITIAL_STATE
     dev_uniques: set[int] = set()
-    for step in trace.steps:
+    cycle_state = None
+    for n, step in enumerate(trace.steps):
+        if n == trace.cycle_start:
+            cycle_state = state
         action = step.action
         op = OP_NAMES[type(action)]
         if op == "request" and (action.unique in dev_uniques or action.unique in live_uniques(state)):
             raise BadInput(trace.source, step.line, "unique", f"{action.unique} is already in use")
         try:
             state, obs = next_state(variant, cfg, state, action)
-        except OutOfScope as e:
-            raise BadInput(trace.source, trace.header_line or step.line, f"config.{e.key}",
-                           f"{e} (REGISTER at line {step.line})") from None
+        except InvalidStep as e:
+            if e.header:
+                raise BadInput(trace.source, trace.header_line or step.line, e.field,
+                               f"{e} (REGISTER at line {step.line})") from None
+            raise BadInput(trace.source, step.line, e.field, str(e)) from None
         if op == "request" and obs.via == "dev":
             dev_uniques.add(action.unique)
         mismatch = compare(step.expect, op, obs)
         result.results.append(StepResult(step, obs, mismatch))
         if mismatch is not None and stop_at_mismatch:
-            break
+            return result
+    if trace.cycle_start is not None:
+        result.cycle_closes = state == (state if cycle_state is None else cycle_state)
     return result
 
 
@@ -376,6 +423,8 @@ def action_json(action: Action) -> dict:
     out: dict = {"op": op}
     for name in STEP_SCHEMA[op]:
         value = getattr(action, name)
+        if value is None:           # an optional argument left at its default ("opcode")
+            continue
         out[name] = list(value) if isinstance(value, tuple) else value
     return out
 
@@ -389,25 +438,32 @@ def header_json(variant: str | None, cfg: Config) -> dict:
 
 
 def format_trace(variant: str | None, cfg: Config, steps: Iterable[tuple[Action, dict | None]],
-                 comments: Iterable[str] = ()) -> str:
-    """A trace file's text: comment lines, the header, one step per line."""
+                 comments: Iterable[str] = (), cycle_start: int | None = None) -> str:
+    """A trace file's text: comment lines, the header, one step per line, and the
+    cycle marker before step ``cycle_start`` of a lasso."""
     lines = [f"# {c}" for c in comments]
     lines.append(json.dumps(header_json(variant, cfg)))
-    for action, expect in steps:
+    steps = list(steps)
+    for n, (action, expect) in enumerate(steps):
+        if n == cycle_start:
+            lines.append(f"{CYCLE_MARKER}: the steps below repeat forever")
         obj = action_json(action)
         if expect is not None:
             obj["expect"] = expect
         lines.append(json.dumps(obj))
+    if cycle_start is not None and cycle_start >= len(steps):
+        lines.append(f"{CYCLE_MARKER}: the last state stutters forever")
     return "\n".join(lines) + "\n"
 
 
 def write_trace(path: str | Path, variant: str | None, cfg: Config,
-                steps: Iterable[tuple[Action, dict | None]], comments: Iterable[str] = ()) -> None:
+                steps: Iterable[tuple[Action, dict | None]], comments: Iterable[str] = (),
+                cycle_start: int | None = None) -> None:
     """Write a trace file whole (to a temporary name, then renamed: never half-written)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(format_trace(variant, cfg, steps, comments), encoding="utf-8")
+    tmp.write_text(format_trace(variant, cfg, steps, comments, cycle_start), encoding="utf-8")
     tmp.replace(path)
 
 

@@ -16,13 +16,15 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bufring.model.actions import Commit, Register, Request
+from bufring.model.actions import (Commit, CommitBegin, CommitEnd, Register, RegisterBegin,
+                                   RegisterEnd, Request)
 from bufring.model.cint import CONCRETE
 from bufring.model.kernel import header_addr, payload_buf_addr
 from bufring.model.ring import free_count, next_counter, slot_index
 from bufring.model.rules import wants_bufring
 from bufring.model.state import EntState, get_queue
-from bufring.model.uapi import REQ_HEADER_SZ
+from bufring.model.errno import Errno
+from bufring.model.uapi import REQ_HEADER_SZ, VALID_INIT_FLAGS
 
 AVAILABLE = EntState.AVAILABLE
 USERSPACE = EntState.USERSPACE
@@ -104,22 +106,39 @@ def buf_id_fits(cfg, pre, action, post, obs) -> bool:
     return True
 
 
-def created_bufring(cfg, pre, action, post):
-    """The buffer ring a REGISTER step created, if it created one."""
-    if not isinstance(action, Register):
+def completed_register(pre, action, obs) -> Register | None:
+    """The REGISTER SQE whose command completes in this step (its ``ret`` is
+    known), whether whole, or the begin or end half of a split one."""
+    if obs.ret is None:
         return None
-    before = get_queue(pre, action.qid)
-    after = get_queue(post, action.qid)
+    kind = type(action)
+    if kind is Register:
+        return action
+    if kind is RegisterBegin:
+        return action.register()
+    if kind is RegisterEnd:
+        return next(reg for t, _, reg, _ in pre.pending if t == action.thread)
+    return None
+
+
+def created_bufring(cfg, pre, action, post, obs):
+    """(REGISTER, buffer ring) when this step published a new bufring queue."""
+    reg = completed_register(pre, action, obs)
+    if reg is None:
+        return None
+    before = get_queue(pre, reg.qid)
+    after = get_queue(post, reg.qid)
     if before is None and after is not None and after.bufring is not None:
-        return after.bufring
+        return reg, after.bufring
     return None
 
 
 def buf_in_region(cfg, pre, action, post, obs) -> bool:
-    r = created_bufring(cfg, pre, action, post)
-    if r is None:
+    created = created_bufring(cfg, pre, action, post, obs)
+    if created is None:
         return True
-    base, length = action.payload
+    reg, r = created
+    base, length = reg.payload
     starts = [CONCRETE.add(r.payload, b * r.buf_size, 64) for b in range(r.nbufs)]
     inside = all(base <= s and s + r.buf_size <= base + length for s in starts)
     disjoint = all(starts[i] + r.buf_size <= starts[i + 1] for i in range(len(starts) - 1))
@@ -129,34 +148,44 @@ def buf_in_region(cfg, pre, action, post, obs) -> bool:
 # --- registration ----------------------------------------------------------------------------
 
 def flags_consistent(cfg, pre, action, post, obs) -> bool:
-    if not isinstance(action, Register) or obs.ret != 0:
+    reg = completed_register(pre, action, obs)
+    if reg is None or obs.ret != 0:
         return True
-    q = get_queue(post, action.qid)
-    return bool(wants_bufring(CONCRETE, action.flags)) == (q.bufring is not None)
+    q = get_queue(post, reg.qid)
+    return bool(wants_bufring(CONCRETE, reg.flags)) == (q.bufring is not None)
 
 
 def unknown_flags_rejected(cfg, pre, action, post, obs) -> bool:
-    if not isinstance(action, Register) or action.flags & ~1 == 0:
+    # A split REGISTER with unknown flags must be rejected at once, never parked.
+    reg = action.register() if isinstance(action, RegisterBegin) else completed_register(pre, action, obs)
+    if reg is None or reg.flags & ~VALID_INIT_FLAGS == 0:
         return True
-    return obs.ret == -22 and post.queues == pre.queues
+    return obs.ret == -Errno.EINVAL and post.queues == pre.queues and post.pending == pre.pending
 
 
 def no_partial_effect(cfg, pre, action, post, obs) -> bool:
-    if not isinstance(action, Register) or obs.ret in (0, None):
+    reg = completed_register(pre, action, obs)
+    if reg is None or obs.ret == 0:
         return True
     return post.queues == pre.queues
 
 
 def init_consistent(cfg, pre, action, post, obs) -> bool:
-    if not isinstance(action, Register) or obs.ret != 0:
+    reg = completed_register(pre, action, obs)
+    if reg is None or obs.ret != 0:
         return True
-    before = get_queue(pre, action.qid)
+    # The queue this REGISTER joined: the one it found, or the one that won its race.
+    before = get_queue(pre, reg.qid)
+    if before is None and isinstance(action, RegisterEnd):
+        before = get_queue(post, reg.qid)
+        if any(t == action.thread and q is before for t, _, _, q in pre.pending):
+            return True                      # it published its own queue
     if before is None or before.bufring is None:
         return True
     r = before.bufring
-    return (action.queue_depth == r.queue_depth and action.buf_size == r.buf_size
-            and action.headers == (r.headers, r.headers_len)
-            and action.payload == (r.payload, r.payload_len))
+    return (reg.queue_depth == r.queue_depth and reg.buf_size == r.buf_size
+            and reg.headers == (r.headers, r.headers_len)
+            and reg.payload == (r.payload, r.payload_len))
 
 
 def slot_bounds(cfg, state) -> bool:
@@ -193,13 +222,25 @@ def payload_has_buffer(cfg, pre, action, post, obs) -> bool:
 
 
 def commit_matches(cfg, pre, action, post, obs) -> bool:
-    if not isinstance(action, Commit) or obs.ret != 0:
+    """Accepted only for an entry in user space (whole commit, or its begin half);
+    afterwards the request's buffer is back in the ring or kept by the same entry
+    for its next request (whole commit, or its end half)."""
+    kind = type(action)
+    if kind not in (Commit, CommitBegin, CommitEnd):
+        return True
+    accepted = obs.ret == 0 if kind is not CommitBegin else obs.pending is True
+    if not accepted:
         return True
     q = get_queue(pre, action.qid)
-    owner = [i for i, e in enumerate(q.ents) if e.req is not None and e.req.unique == action.commit_id]
-    if len(owner) != 1 or q.ents[owner[0]].state != USERSPACE:
+    owner = [i for i, e in enumerate(q.ents) if e.req is not None and e.req.unique == action.commit_id
+             and not e.stale]
+    if len(owner) != 1:
         return False
     i = owner[0]
+    if kind is not CommitEnd and q.ents[i].state != USERSPACE:
+        return False
+    if kind is CommitBegin:
+        return True
     buf = q.ents[i].buf
     if q.bufring is None or buf is None:
         return True

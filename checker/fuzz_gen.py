@@ -1,0 +1,300 @@
+"""Hypothesis strategies for the model's inputs: configs, REGISTERs, requests, commits.
+
+Shared by the deep invariant runs (``checker.fuzz``) and the conformance driver
+(``checker.conformance``). Every strategy shrinks toward the plainest value: the
+default-looking config, a valid layout at ordinary addresses, the first queue.
+
+A REGISTER is drawn as a *class*: ``valid`` (a sensible layout that succeeds most of
+the time), or one of :data:`INVALID_CLASSES`, each breaking one check of SEMANTICS
+§3.2 to §3.4 at its boundary, or ``combo`` (two faults at once, so that an
+implementation checking them in another order answers another errno).
+
+The counter rule of TRACE-FORMAT (``nbufs < 2^bits`` and ``counter_start + nbufs <=
+2^bits``) is kept by construction: :func:`nbufs_cap` bounds every layout drawn for a
+new buffer ring. The machines still catch the model's ``OutOfScope`` and skip the
+step, in case an invalid class turns into an accepted oversized ring.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hypothesis import strategies as st
+
+from bufring.model.actions import Commit, Register, Request
+from bufring.model.config import Config
+from bufring.model.state import EntState, State, get_queue
+from bufring.model.uapi import (MAX_RW_COUNT, NBUFS_MAX, REQ_HEADER_SZ,
+                                TASK_SIZE_MAX)
+
+__all__ = ["GenOptions", "CONFORMANCE", "DEEP", "configs", "nbufs_cap", "draw_register",
+           "draw_request", "draw_commit", "held_uniques", "INVALID_CLASSES"]
+
+U64_MAX = (1 << 64) - 1
+
+
+@dataclass(frozen=True)
+class GenOptions:
+    """How wide the generators reach."""
+
+    max_queues: int = 2            # nr_queues is drawn in 1..max_queues
+    deep: bool = False             # also large nbufs / queue depths, payload base 0
+    max_registers: int = 6         # per queue, on top of one per queue
+
+
+CONFORMANCE = GenOptions(max_queues=2, deep=False)
+DEEP = GenOptions(max_queues=6, deep=True, max_registers=8)
+
+
+# --- configs ---------------------------------------------------------------------------
+
+@st.composite
+def configs(draw, options: GenOptions = CONFORMANCE) -> Config:
+    """A run configuration: widths 3..32, starts near the wrap, small payload sizes."""
+    bits = draw(st.one_of(st.sampled_from([32, 3, 4, 5, 8, 16]), st.integers(3, 32)))
+    span = 1 << bits
+    kind = draw(st.sampled_from(["zero", "near_wrap", "near_wrap_tight", "any"]))
+    if kind == "zero":
+        start = 0
+    elif kind == "near_wrap":
+        # room for a few buffers, so that head and tail both cross 2^bits soon
+        start = span - draw(st.integers(min(span - 1, 2), min(span - 1, 16)))
+    elif kind == "near_wrap_tight":
+        start = span - draw(st.integers(1, min(span - 1, 3)))
+    else:
+        start = draw(st.integers(0, span - 2))
+    return Config(
+        nr_queues=draw(st.integers(1, options.max_queues)),
+        max_payload_sz=draw(st.sampled_from([8192, 12288, 16384, 131072])),
+        max_background=draw(st.integers(0, 12)),
+        counter_bits=bits,
+        counter_start=start,
+        fetch_on_register=draw(st.booleans()),
+    )
+
+
+def nbufs_cap(cfg: Config) -> int:
+    """The most buffers a new ring may have under this config's counter rule."""
+    span = 1 << cfg.counter_bits
+    return max(1, min(span - 1, span - cfg.counter_start, NBUFS_MAX))
+
+
+# --- REGISTER ------------------------------------------------------------------------------
+
+INVALID_CLASSES = (
+    "qid_range", "unknown_flags", "zero_depth", "zero_buf_size", "headers_negative",
+    "payload_negative", "headers_fault", "payload_fault", "headers_small", "buf_size_small",
+    "nbufs_zero", "nbufs_many", "buf_index_range", "mode_mismatch", "legacy_headers_small",
+    "legacy_payload_small",
+)
+_COMBINABLE = ("zero_depth", "headers_negative", "payload_negative", "headers_fault",
+               "payload_fault", "headers_small", "buf_size_small", "nbufs_zero", "nbufs_many",
+               "unknown_flags", "qid_range", "buf_index_range")
+
+
+def _region_base(data, where: str, qid: int, length: int, options: GenOptions) -> int:
+    """A user address for a region: ordinary, at the very top of user space, or 0."""
+    kinds = ["normal", "top"] + (["zero"] if options.deep else [])
+    kind = data.draw(st.sampled_from(kinds), label=f"{where} base")
+    if kind == "top" and length <= TASK_SIZE_MAX:
+        return TASK_SIZE_MAX - length
+    if kind == "zero":
+        return 0
+    return (0x10000000 if where == "headers" else 0x40000000) * (qid + 1)
+
+
+def _new_bufring(data, cfg: Config, qid: int, options: GenOptions) -> dict:
+    """A layout that creates a buffer ring: headers >= 288 * depth, buf_size >=
+    max_payload_sz, payload = nbufs * buf_size (sometimes with trailing bytes)."""
+    depth_max = 1024 if options.deep and data.draw(st.integers(0, 7)) == 0 else 6
+    depth = data.draw(st.integers(1, depth_max), label="queue_depth")
+    buf_size = cfg.max_payload_sz + data.draw(st.sampled_from([0, 4096, 1]), label="buf_size extra")
+    cap = nbufs_cap(cfg)
+    roll = data.draw(st.integers(0, 15)) if options.deep else 1
+    nb_max = cap if roll == 0 else (min(cap, 300) if roll <= 2 else min(cap, 8))
+    nb_max = min(nb_max, (MAX_RW_COUNT - depth * REQ_HEADER_SZ) // buf_size)
+    nbufs = data.draw(st.integers(1, max(1, nb_max)), label="nbufs")
+    trailing = data.draw(st.sampled_from([0, buf_size - 1, 1]), label="trailing bytes")
+    headers_len = depth * REQ_HEADER_SZ + data.draw(st.sampled_from([0, REQ_HEADER_SZ, 1]))
+    payload_len = nbufs * buf_size + trailing
+    return dict(qid=qid, flags=1, buf_index=data.draw(st.integers(0, depth - 1), label="buf_index"),
+                queue_depth=depth, buf_size=buf_size,
+                headers=(_region_base(data, "headers", qid, headers_len, options), headers_len),
+                payload=(_region_base(data, "payload", qid, payload_len, options), payload_len))
+
+
+def _legacy(data, cfg: Config, qid: int, options: GenOptions) -> dict:
+    """A legacy (flags 0) REGISTER with its own 288-byte header and payload iovecs."""
+    k = data.draw(st.integers(0, 63), label="legacy slot")
+    headers_len = REQ_HEADER_SZ + data.draw(st.sampled_from([0, 1, 4096]))
+    payload_len = cfg.max_payload_sz + data.draw(st.sampled_from([0, 1, 4096]))
+    hbase = 0x20000000 * (qid + 1) + k * 0x1000
+    pbase = 0x800000000 * (qid + 1) + k * 0x100000
+    if options.deep and data.draw(st.integers(0, 15)) == 0:
+        pbase = 0
+    return dict(qid=qid, flags=0, buf_index=0, queue_depth=0, buf_size=0,
+                headers=(hbase, headers_len), payload=(pbase, payload_len))
+
+
+def _join_existing(data, state: State, qid: int) -> dict:
+    """Another REGISTER on an existing queue, mostly with the queue's own init fields."""
+    q = get_queue(state, qid)
+    r = q.bufring
+    if r is None:
+        return None
+    args = dict(qid=qid, flags=1, buf_index=data.draw(st.integers(0, r.queue_depth - 1), label="buf_index"),
+                queue_depth=r.queue_depth, buf_size=r.buf_size,
+                headers=(r.headers, r.headers_len), payload=(r.payload, r.payload_len))
+    if data.draw(st.integers(0, 5), label="init fields differ") == 0:
+        # later REGISTERs' init fields are not checked (SEMANTICS §3.3 "Consequences")
+        args.update(queue_depth=data.draw(st.integers(0, 0xFFFF)),
+                    buf_size=data.draw(st.integers(0, 0xFFFFFFFF)))
+    return args
+
+
+def _valid(data, cfg: Config, state: State, options: GenOptions) -> dict:
+    missing = [qid for qid in range(cfg.nr_queues) if get_queue(state, qid) is None]
+    if missing and data.draw(st.integers(0, 4), label="new queue first") != 4:
+        qid = missing[0]
+    else:
+        qid = data.draw(st.integers(0, cfg.nr_queues - 1), label="qid")
+    q = get_queue(state, qid)
+    if q is None:
+        if data.draw(st.integers(0, 4), label="legacy queue") == 4:
+            return _legacy(data, cfg, qid, options)
+        return _new_bufring(data, cfg, qid, options)
+    if q.bufring is None:
+        return _legacy(data, cfg, qid, options)
+    return _join_existing(data, state, qid)
+
+
+def _break(data, kind: str, args: dict, cfg: Config, state: State) -> dict:
+    """Apply one invalid class to a REGISTER's arguments."""
+    a = dict(args)
+    hb, hl = a["headers"]
+    pb, pl = a["payload"]
+    depth = max(a["queue_depth"], 1)
+    q = get_queue(state, a["qid"])
+    if kind == "qid_range":
+        a["qid"] = data.draw(st.integers(cfg.nr_queues, 0xFFFF), label="qid")
+    elif kind == "unknown_flags":
+        a["flags"] = a["flags"] | data.draw(st.sampled_from([2, 1 << 63, 0x80, 4]), label="flags")
+    elif kind == "zero_depth":
+        a["queue_depth"] = 0
+    elif kind == "zero_buf_size":
+        a["buf_size"] = 0
+    elif kind == "headers_negative":
+        a["headers"] = (hb, data.draw(st.sampled_from([U64_MAX, 1 << 63])))
+    elif kind == "payload_negative":
+        a["payload"] = (pb, data.draw(st.sampled_from([U64_MAX, 1 << 63])))
+    elif kind == "headers_fault":
+        a["headers"] = (max(0, TASK_SIZE_MAX - hl) + data.draw(st.integers(1, 4096)), hl)
+    elif kind == "payload_fault":
+        a["payload"] = (max(0, TASK_SIZE_MAX - pl) + data.draw(st.integers(1, 4096)), pl)
+    elif kind == "headers_small":
+        a["headers"] = (hb, max(0, depth * REQ_HEADER_SZ - data.draw(st.integers(1, REQ_HEADER_SZ))))
+    elif kind == "buf_size_small":
+        a["buf_size"] = max(1, cfg.max_payload_sz - data.draw(st.integers(1, 4096)))
+    elif kind == "nbufs_zero":
+        bs = max(a["buf_size"], 1)
+        a["payload"] = (pb, bs - data.draw(st.integers(1, bs)))
+    elif kind == "nbufs_many":
+        bs = max(a["buf_size"], 1)
+        a["payload"] = (pb, (NBUFS_MAX + 1) * bs)
+    elif kind == "buf_index_range":
+        ring_depth = q.bufring.queue_depth if q is not None and q.bufring is not None else depth
+        a["buf_index"] = min(0xFFFF, ring_depth + data.draw(st.integers(0, 3), label="beyond"))
+    elif kind == "mode_mismatch":
+        a["flags"] = a["flags"] ^ 1
+    elif kind == "legacy_headers_small":
+        a.update(flags=0, headers=(hb, data.draw(st.integers(0, REQ_HEADER_SZ - 1))))
+    elif kind == "legacy_payload_small":
+        a.update(flags=0, payload=(pb, max(0, cfg.max_payload_sz - data.draw(st.integers(1, 4096)))))
+    return a
+
+
+def draw_register(data, cfg: Config, state: State, options: GenOptions) -> tuple[Register, str]:
+    """A REGISTER and its class name (``valid``, one of INVALID_CLASSES, or ``combo:a+b``)."""
+    roll = data.draw(st.integers(0, 9), label="register class roll")
+    args = _valid(data, cfg, state, options)
+    if roll < 7:
+        return Register(**args), "valid"
+    if roll < 9:
+        kind = _feasible(data.draw(st.sampled_from(INVALID_CLASSES), label="invalid class"), cfg)
+        base = _base_for(data, kind, cfg, state, options, args)
+        return Register(**_break(data, kind, base, cfg, state)), kind
+    first = _feasible(data.draw(st.sampled_from(_COMBINABLE), label="fault 1"), cfg)
+    second = _feasible(data.draw(st.sampled_from(_COMBINABLE), label="fault 2"), cfg)
+    base = _base_for(data, first, cfg, state, options, args)
+    broken = _break(data, second, _break(data, first, base, cfg, state), cfg, state)
+    return Register(**broken), f"combo:{first}+{second}"
+
+
+def _base_for(data, kind, cfg, state, options, args) -> dict:
+    """The valid REGISTER an invalid class starts from: a new bufring layout for the
+    setup checks (on a queue that does not exist yet, when there is one)."""
+    if kind in ("legacy_headers_small", "legacy_payload_small"):
+        missing = [q for q in range(cfg.nr_queues) if get_queue(state, q) is None]
+        legacy = [q for q, queue in state.queues if queue.bufring is None]
+        qid = (legacy + missing + [args["qid"]])[0]
+        return _legacy(data, cfg, qid, options)
+    if kind in ("buf_index_range", "mode_mismatch", "qid_range", "unknown_flags"):
+        return args
+    missing = [q for q in range(cfg.nr_queues) if get_queue(state, q) is None]
+    qid = missing[0] if missing else args["qid"]
+    return _new_bufring(data, cfg, qid, options)
+
+
+def _feasible(kind: str, cfg: Config) -> str:
+    """``nbufs_many`` needs (65535 + 1) buffers of at least max_payload_sz under the
+    MAX_RW_COUNT cap (SEMANTICS §8.2 item 4); with larger payload sizes the cap makes
+    the ring smaller instead, so that class becomes ``nbufs_zero``."""
+    if kind == "nbufs_many" and (NBUFS_MAX + 1) * (cfg.max_payload_sz + 4096) > MAX_RW_COUNT // 2:
+        return "nbufs_zero"
+    return kind
+
+
+# --- requests and commits ---------------------------------------------------------------------
+
+def draw_request(data, cfg: Config, unique: int) -> Request:
+    """A request with a fresh unique on a queue (rarely a qid beyond nr_queues)."""
+    if data.draw(st.integers(0, 19), label="qid beyond nr_queues") == 19:
+        qid = data.draw(st.integers(cfg.nr_queues, 0xFFFF), label="qid")
+    else:
+        qid = data.draw(st.integers(0, cfg.nr_queues - 1), label="qid")
+    return Request(qid=qid, unique=unique, payload=data.draw(st.booleans(), label="payload"),
+                   background=data.draw(st.booleans(), label="background"))
+
+
+def held_uniques(state: State) -> list[tuple[int, int]]:
+    """(qid, unique) of every request held by an entry in user space, by qid and ordinal."""
+    return [(qid, e.req.unique) for qid, q in state.queues for e in q.ents
+            if e.req is not None and e.state == EntState.USERSPACE]
+
+
+def draw_commit(data, cfg: Config, state: State, finished: list[int], next_unique: int) -> Commit:
+    """Mostly a commit of a request an entry holds in user space; sometimes an id that
+    names nothing (finished, queued, never used), a wrong queue, or a bad qid."""
+    held = held_uniques(state)
+    reply = data.draw(st.sampled_from([0, 0, 0, -2, -5, 1, -512]), label="reply_error")
+    if held and data.draw(st.integers(0, 9), label="unknown commit") != 9:
+        qid, unique = data.draw(st.sampled_from(held), label="held request")
+        return Commit(qid=qid, commit_id=unique, reply_error=reply)
+    kind = data.draw(st.sampled_from(["finished", "never", "queued", "wrong_qid", "bad_qid"]),
+                     label="unknown commit kind")
+    queued = [r.unique for _, q in state.queues for r in q.req_queue + q.bg_queue]
+    if kind == "finished" and finished:
+        unique = data.draw(st.sampled_from(finished))
+    elif kind == "queued" and queued:
+        unique = data.draw(st.sampled_from(queued))
+    elif kind in ("wrong_qid", "bad_qid") and held:
+        unique = data.draw(st.sampled_from(held))[1]
+    else:
+        unique = data.draw(st.sampled_from([next_unique + 1000, 0, U64_MAX]))
+    if kind == "bad_qid":
+        qid = data.draw(st.integers(cfg.nr_queues, 0xFFFF), label="qid")
+    elif kind == "wrong_qid" and cfg.nr_queues > 1 and held:
+        owner = next(q for q, u in held if u == unique)
+        qid = (owner + 1) % cfg.nr_queues
+    else:
+        qid = data.draw(st.integers(0, cfg.nr_queues - 1), label="qid")
+    return Commit(qid=qid, commit_id=unique, reply_error=reply)

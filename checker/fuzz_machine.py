@@ -1,0 +1,154 @@
+"""The Hypothesis state machine that drives the model (and, in lockstep, an implementation).
+
+:class:`BufringMachine` draws a config at ``@initialize``, then REGISTERs,
+requests and commits whose arguments come from the model's current state
+(``checker.fuzz_gen``). Every step goes through :meth:`BufringMachine.step`, which
+runs the model's ``next_state`` and hands the result to :meth:`after_step`; the
+two engines subclass it:
+
+* ``checker.fuzz.InvariantMachine`` checks the catalog after each step;
+* ``checker.conformance.ConformanceMachine`` also runs the implementation and
+  compares observations.
+
+The machine has no kernel logic of its own: the model decides every outcome.
+A step the model cannot represent (``OutOfScope``: a ring the counter width
+cannot hold) is skipped, not run, so every recorded run is a valid trace.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+from hypothesis import HealthCheck, Verbosity, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (RuleBasedStateMachine, get_state_machine_test,
+                                 initialize, precondition, rule)
+
+from bufring.checker.fuzz_gen import (CONFORMANCE, GenOptions, configs, draw_commit,
+                                      draw_register, draw_request)
+from bufring.model.actions import Action, Commit, Observation
+from bufring.model.config import Config
+from bufring.checker.fuzz_props import OutOfScope
+from bufring.model.kernel import next_state
+from bufring.model.state import INITIAL_STATE, State
+
+__all__ = ["RunStats", "BufringMachine", "run_machine", "UNIQUE_BASES"]
+
+# Where a run's uniques start: small ids, around 2^32, and near the top of u64.
+UNIQUE_BASES = (0, (1 << 32) - 3, (1 << 64) - 1_000_001)
+
+
+@dataclass
+class RunStats:
+    """What the runs covered, for the verdicts' ``coverage``."""
+
+    runs: int = 0
+    steps: int = 0
+    skipped_configs: dict = field(default_factory=dict)   # reason -> count
+    started: float = field(default_factory=time.monotonic)
+
+    def seconds(self) -> float:
+        return round(time.monotonic() - self.started, 3)
+
+
+class BufringMachine(RuleBasedStateMachine):
+    """REGISTER / request / commit on the model, arguments drawn from its state.
+
+    Subclasses set ``variant``, ``options`` and ``stats`` (class attributes, bound by
+    :func:`run_machine`) and override :meth:`start` and :meth:`after_step`.
+    """
+
+    variant = None
+    options: GenOptions = CONFORMANCE
+    stats: RunStats = None
+
+    def __init__(self):
+        super().__init__()
+        self.cfg: Config | None = None
+        self.state: State = INITIAL_STATE
+        self.steps: list[tuple[Action, Observation]] = []
+        self.next_unique = 1
+        self.unique_base = 0
+        self.finished: list[int] = []
+        self.registers_left = 0
+
+    # --- hooks ------------------------------------------------------------------------
+    def start(self, cfg: Config) -> None:
+        """Called once the config is drawn, before any step."""
+
+    def after_step(self, action: Action, pre: State, post: State, obs: Observation) -> None:
+        """Called after each step the model ran; raise to fail the run."""
+
+    # --- the run --------------------------------------------------------------------------
+    @initialize(data=st.data())
+    def setup(self, data):
+        self.cfg = data.draw(configs(self.options), label="config")
+        self.unique_base = data.draw(st.sampled_from(UNIQUE_BASES), label="unique base")
+        self.registers_left = self.cfg.nr_queues + data.draw(
+            st.integers(0, self.options.max_registers), label="extra registers")
+        self.stats.runs += 1
+        self.start(self.cfg)
+
+    @precondition(lambda self: self.cfg is not None and self.registers_left > 0)
+    @rule(data=st.data())
+    def register(self, data):
+        action, _kind = draw_register(data, self.cfg, self.state, self.options)
+        self.registers_left -= 1
+        self.step(action)
+
+    @precondition(lambda self: self.cfg is not None)
+    @rule(data=st.data())
+    def request(self, data):
+        unique = self.unique_base + self.next_unique
+        self.next_unique += 1
+        self.step(draw_request(data, self.cfg, unique))
+
+    @precondition(lambda self: self.cfg is not None)
+    @rule(data=st.data())
+    def commit(self, data):
+        action = draw_commit(data, self.cfg, self.state, self.finished,
+                             self.unique_base + self.next_unique)
+        self.step(action)
+
+    def step(self, action: Action) -> None:
+        pre = self.state
+        try:
+            post, obs = next_state(self.variant, self.cfg, pre, action)
+        except OutOfScope:
+            return
+        self.state = post
+        self.steps.append((action, obs))
+        self.stats.steps += 1
+        if isinstance(action, Commit) and obs.ret == 0:
+            self.finished.append(action.commit_id)
+        self.after_step(action, pre, post, obs)
+
+
+def machine_settings(examples: int, steps: int, database, seed_phases=None) -> settings:
+    """Settings for one engine run: quiet, no deadline, every health check off
+    (long stateful runs are slow by design), all distinct failures kept apart."""
+    kwargs = dict(max_examples=examples, stateful_step_count=steps, deadline=None,
+                  database=database, suppress_health_check=list(HealthCheck),
+                  report_multiple_bugs=True, verbosity=Verbosity.quiet, print_blob=False)
+    if seed_phases is not None:
+        kwargs["phases"] = seed_phases
+    return settings(**kwargs)
+
+
+def run_machine(machine_cls: type[BufringMachine], *, examples: int, steps: int, seed: int | None,
+                database, key: str) -> None:
+    """Run ``machine_cls`` under Hypothesis; raises what the final (shrunk) runs raise.
+
+    ``seed`` makes the run deterministic (the example database still replays first);
+    ``key`` names the run in the database, so that failures of one variant, property
+    set and implementation are re-run first by the next run of the same.
+    """
+    from hypothesis.reporting import with_reporter
+
+    test = get_state_machine_test(machine_cls, settings=machine_settings(examples, steps, database))
+    test._hypothesis_internal_use_seed = seed
+    test.hypothesis.inner_test._hypothesis_internal_add_digest = hashlib.sha256(
+        key.encode()).digest()
+    with with_reporter(lambda _text: None):
+        test()

@@ -1,0 +1,143 @@
+"""The model as a transition system, in Stateright's shape.
+
+:class:`Model` binds a variant, a configuration and an :class:`Environment` (what
+the server and the applications may do: which REGISTER SQEs, how many requests,
+which kinds) and offers ``init_states()``, ``actions(state)`` and
+``next_state(state, action)``. ``actions`` lists only enabled actions, in a
+deterministic order, so that the explorer's shortest counterexample is the same
+on every run.
+
+What an environment leaves out, and why no behaviour is lost by it:
+
+* requests before the ring is ready go ``via "dev"`` and leave the ring's state
+  as it was (a stutter step), so they are not offered;
+* commits of unknown ids (-ENOENT) and of requests not yet in user space change
+  nothing either (the server only knows a ``unique`` once it has read it);
+* the ``unique`` of a new request is the smallest positive number not in use:
+  the kernel only compares uniques for equality, so which free number is chosen
+  never changes what happens.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bufring.model.actions import (Commit, CommitBegin, CommitEnd, Register,
+                                   RegisterBegin, RegisterEnd, Request, Send)
+from bufring.model.config import Config
+from bufring.model.kernel import next_state
+from bufring.model.state import INITIAL_STATE, EntState, State, get_queue
+
+USERSPACE = EntState.USERSPACE
+COMMIT = EntState.COMMIT
+FUSE_REQ = EntState.FUSE_REQ
+
+
+@dataclass(frozen=True)
+class Environment:
+    """What the outside world may do in a bounded run (TLA+'s constants of Next).
+
+    ``registers`` are the REGISTER SQEs the server may issue, each any number of
+    times, until a queue has ``max_ents`` entries. ``max_live`` bounds requests
+    alive at once (queued or held by an entry). ``payloads`` and ``background``
+    say which requests arrive. With ``race``, a REGISTER that creates a queue may
+    also be split (``register_begin``/``register_end``, up to ``threads`` in
+    flight); with ``split_commit``, commits are split at their unlocked part.
+    Task work is split from assignment by ``Config.deferred_send``.
+    """
+
+    registers: tuple[Register, ...]
+    max_ents: int = 2
+    max_live: int = 2
+    payloads: tuple[bool, ...] = (True, False)
+    background: bool = False
+    race: bool = False
+    threads: int = 2
+    split_commit: bool = False
+
+    def relaxed(self, extra_live: int) -> "Environment":
+        """The same environment with room for ``extra_live`` more requests."""
+        from dataclasses import replace
+        return replace(self, max_live=self.max_live + extra_live)
+
+
+def live_count(state: State) -> int:
+    """Requests alive in the ring: queued, or held by an entry."""
+    n = 0
+    for _, q in state.queues:
+        n += len(q.req_queue) + len(q.bg_queue)
+        for e in q.ents:
+            if e.req is not None and not e.stale:
+                n += 1
+    return n
+
+
+def free_unique(state: State) -> int:
+    """The smallest positive unique not in use."""
+    used = set()
+    for _, q in state.queues:
+        used.update(r.unique for r in q.req_queue)
+        used.update(r.unique for r in q.bg_queue)
+        used.update(e.req.unique for e in q.ents if e.req is not None)
+    n = 1
+    while n in used:
+        n += 1
+    return n
+
+
+class Model:
+    """A variant, a configuration and an environment: a finite transition system."""
+
+    def __init__(self, variant, config: Config, env: Environment):
+        self.variant = variant
+        self.config = config
+        self.env = env
+
+    def init_states(self) -> tuple[State, ...]:
+        return (INITIAL_STATE,)
+
+    def next_state(self, state: State, action):
+        """``(next state, observation)`` of one action."""
+        return next_state(self.variant, self.config, state, action)
+
+    def actions(self, state: State) -> list:
+        """Every enabled action of the environment in ``state``, in a fixed order."""
+        env = self.env
+        out: list = []
+        pending_qids = [item[1] for item in state.pending]
+        for reg in env.registers:
+            queue = get_queue(state, reg.qid)
+            ents = (len(queue.ents) if queue is not None else 0) + pending_qids.count(reg.qid)
+            if ents >= env.max_ents:
+                continue
+            out.append(reg)
+            if env.race and queue is None:
+                busy = {item[0] for item in state.pending}
+                thread = next((t for t in range(env.threads) if t not in busy), None)
+                if thread is not None:
+                    out.append(RegisterBegin(thread, *reg))
+        for thread, *_ in state.pending:
+            out.append(RegisterEnd(thread))
+        if state.ready and live_count(state) < env.max_live:
+            unique = free_unique(state)
+            for qid in range(self.config.nr_queues):
+                for payload in env.payloads:
+                    out.append(Request(qid, unique, payload))
+                    if env.background:
+                        out.append(Request(qid, unique, payload, background=True))
+        for qid, q in state.queues:
+            for i, e in enumerate(q.ents):
+                if e.req is None or e.stale:
+                    continue
+                if e.state == USERSPACE:
+                    out.append(CommitBegin(qid, e.req.unique) if env.split_commit
+                               else Commit(qid, e.req.unique))
+                elif e.state == COMMIT:
+                    out.append(CommitEnd(qid, e.req.unique))
+                elif e.state == FUSE_REQ:
+                    out.append(Send(qid, i))
+        return out
+
+    def successors(self, state: State):
+        """``(action, next state, observation)`` for every enabled action."""
+        step = self.next_state
+        return [(a, *step(state, a)) for a in self.actions(state)]
