@@ -8,8 +8,10 @@ from __future__ import annotations
 import importlib
 
 COMMAND_MODULES = (
+    "explore_cmd",
     "replay_cmd",
     "layout_cmd",
+    "properties_cmd",
     "variants_cmd",
 )
 

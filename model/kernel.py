@@ -210,6 +210,14 @@ def fuse_uring_ent_assign_req(k: Step, q: QueueW, i: int) -> Req | None:
 
 # --- the base: lists, states, requests ----------------------------------------------
 
+def idle_entries_wait(k: Step, q: QueueW) -> None:
+    """The patch's (and the base's) answer to "what does an idle entry do": nothing.
+
+    An AVAILABLE entry takes work only when a request arrives while it heads
+    ``ent_avail_queue``, or after its own next commit; requests already queued
+    wait for a busy entry's fetch-next (SEMANTICS §3.5, §4.3, §5.2)."""
+
+
 def fuse_uring_ent_avail(k: Step, q: QueueW, i: int) -> None:
     """Models ``fuse_uring_ent_avail()``: move the entry to the head of
     ``ent_avail_queue`` (a stack) and make it AVAILABLE."""
@@ -370,6 +378,7 @@ def request(v, cfg: Config, state: State, a: Request) -> tuple[State, Observatio
         fuse_uring_queue_bq_req(k, q, req)
     else:
         fuse_uring_queue_fuse_req(k, q, req)
+    k.v.wake_idle(k, q)
     queued = req in q.req_queue or req in q.bg_queue
     return k.finish(state, qid, q, via="ring", queued=queued)
 
@@ -431,6 +440,7 @@ def commit_finish(k: Step, q: QueueW, i: int, reply_error: int) -> None:
     fuse_uring_req_end(k, q, i, req)
     if fuse_uring_get_next_fuse_req(k, q, i):
         fuse_uring_dispatch_ent(k, q, i)
+    k.v.wake_idle(k, q)
 
 
 def fuse_uring_commit_fetch(v, cfg: Config, state: State, a: Commit) -> tuple[State, Observation]:
@@ -576,6 +586,12 @@ def register_end_half(k: Step, state: State, a: Register, existing: Queue | None
     if new_queue is not None:
         winner = get_queue(state, a.qid)
         if winner is None:
+            if k.v.ent_before_publish:
+                # A fix: the entry is checked before the queue becomes visible.
+                p = register_values(k.cfg, a, None)
+                ent = fuse_uring_create_ring_ent(k, new_queue.bufring, p)
+                if isinstance(ent, int):
+                    return k.finish(state._replace(io_uring=False), None, None, ret=ent)
             state = with_queue(state, a.qid, new_queue)
             queue = new_queue
         else:
@@ -647,6 +663,7 @@ def fuse_uring_do_register(k: Step, state: State, qid: int, queue: Queue,
         state = state._replace(ready=True)
     if k.cfg.fetch_on_register and fuse_uring_get_next_fuse_req(k, q, i):
         fuse_uring_dispatch_ent(k, q, i)
+    k.v.wake_idle(k, q)
     return k.finish(state, qid, q, ret=0, ent=i)
 
 

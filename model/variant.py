@@ -22,6 +22,11 @@ hook                        default (v2)
 ``prep_buffer``             ``fuse_uring_prep_buffer()`` (request arrival)
 ``ent_assign_req``          ``fuse_uring_ent_assign_req()``: what an entry does when
                             it goes idle after a commit
+``wake_idle``               what idle entries do at the end of each locked section
+                            that may have made work takeable: nothing in v2
+``ent_before_publish``      check the new entry before publishing the queue a
+                            REGISTER creates (v2: publish first, so a failed entry
+                            check leaves the queue)
 =========================  ===========================================================
 
 Function hooks receive the step ``k`` (``model.kernel.Step``: variant, config,
@@ -43,7 +48,7 @@ from bufring.model import kernel, ring, rules
 from bufring.model.errors import BadInput
 
 
-def _same_mode(queue, register) -> bool:
+def same_mode(queue, register) -> bool:
     """``queue_init_flags_consistent()``: the queue's bufring mode equals the flag."""
     from bufring.model.cint import CONCRETE
     return (queue.bufring is not None) == bool(rules.wants_bufring(CONCRETE, register.flags))
@@ -59,7 +64,7 @@ class Variant:
     bufring_setup_rules: tuple = rules.BUFRING_SETUP_RULES
     ent_bufring_rules: tuple = rules.ENT_BUFRING_RULES
     ent_legacy_rules: tuple = rules.ENT_LEGACY_RULES
-    queue_init_consistent: Callable[[Any, Any], bool] = _same_mode
+    queue_init_consistent: Callable[[Any, Any], bool] = same_mode
     ring_select: Callable = ring.select
     ring_recycle: Callable = ring.recycle
     buffer_selected: Callable = kernel.buffer_selected
@@ -68,6 +73,8 @@ class Variant:
     next_req_update_buffer: Callable = kernel.fuse_uring_next_req_update_buffer
     prep_buffer: Callable = kernel.fuse_uring_prep_buffer
     ent_assign_req: Callable = kernel.fuse_uring_ent_assign_req
+    wake_idle: Callable = kernel.idle_entries_wait
+    ent_before_publish: bool = False
     source: str = field(default="built-in", compare=False)
 
     def derive(self, name: str, doc: str, **hooks) -> "Variant":
@@ -100,7 +107,8 @@ def register_builtin(variant: Variant) -> Variant:
 
 
 def builtin_variants() -> dict[str, Variant]:
-    """All built-in variants by name."""
+    """All built-in variants by name: v2 and the fix variants (``model.fixes``)."""
+    from bufring.model import fixes  # noqa: F401  (defining them registers them)
     return dict(BUILTIN)
 
 

@@ -26,17 +26,22 @@ EINVAL, EFAULT, ENOENT, EIO, ENOTCONN = -22, -14, -2, -5, -107
 def breg(qid=0, buf_index=0, queue_depth=4, nbufs=2, buf_size=BUF, headers=HEADERS,
          payload=PAYLOAD, **over) -> Register:
     """A bufring REGISTER that is accepted: ``queue_depth`` header slots, ``nbufs``
-    buffers of ``buf_size``. Keyword ``over`` replaces any Register field."""
+    buffers of ``buf_size``. ``headers`` and ``payload`` are a base address or a
+    whole ``(base, len)`` iovec; keyword ``over`` replaces any other Register field."""
     fields = dict(qid=qid, flags=BUFRING, buf_index=buf_index, queue_depth=queue_depth,
-                  buf_size=buf_size, headers=(headers, queue_depth * HDR),
-                  payload=(payload, nbufs * buf_size))
+                  buf_size=buf_size,
+                  headers=headers if isinstance(headers, tuple) else (headers, queue_depth * HDR),
+                  payload=payload if isinstance(payload, tuple) else (payload, nbufs * buf_size))
     fields.update(over)
     return Register(**fields)
 
 
 def lreg(qid=0, headers=HEADERS, payload=PAYLOAD, **over) -> Register:
-    """A legacy (flags 0) REGISTER that is accepted: one header, one max-size payload."""
-    fields = dict(qid=qid, headers=(headers, HDR), payload=(payload, BUF))
+    """A legacy (flags 0) REGISTER that is accepted: one header, one max-size payload
+    (``headers``/``payload``: a base address or a whole ``(base, len)`` iovec)."""
+    fields = dict(qid=qid,
+                  headers=headers if isinstance(headers, tuple) else (headers, HDR),
+                  payload=payload if isinstance(payload, tuple) else (payload, BUF))
     fields.update(over)
     return Register(**fields)
 

@@ -173,10 +173,11 @@ def test_comparisons_on_boundary_values_match_concrete_and_unsigned_order(interp
             for x, y in boundary_pairs(w):
                 want = getattr(CONCRETE, op)(x, y)
                 assert want == ref(x, y)
-                cases.append((lambda o, x=x, y=y, w=w: f(o.const(x, w), o.const(y, w)),
+                cases.append((lambda o, x=x, y=y, w=w, f=f: f(o.const(x, w), o.const(y, w)),
                               want, w, (op, w, x, y)))
-                cases.append((lambda o, x=x, y=y, w=w: f(o.const(x, w), y),
-                              want, w, (op, w, x, "int", y)))
+                if w in (U16, U32, U64):          # a Python int operand, at the C widths
+                    cases.append((lambda o, x=x, y=y, w=w, f=f: f(o.const(x, w), y),
+                                  want, w, (op, w, x, "int", y)))
     assert batch_agrees(ops, cases) == []
 
 
@@ -201,13 +202,14 @@ def test_bitvec_comparison_is_unsigned_not_signed():
 
 @pytest.mark.parametrize("interp", sorted(SYMBOLIC))
 @pytest.mark.parametrize("op", ["shl", "lshr"])
-def test_shift_by_every_defined_amount_on_boundary_values_matches_concrete(op, interp):
+def test_shift_by_defined_amounts_on_boundary_values_matches_concrete(op, interp):
     ops = SYMBOLIC[interp]
     f = getattr(ops, op)
     cases = []
     for w in WIDTHS:
         for x in boundary(w):
-            for n in range(w):                      # C defines shifts below the width
+            # C defines shifts below the width: all of them up to width 8, else a sample
+            for n in range(w) if w <= 8 else sorted({0, 1, w // 2, w - 1}):
                 ref = (x << n) % (1 << w) if op == "shl" else x >> n
                 assert getattr(CONCRETE, op)(x, n, w) == ref
                 # IntOps needs a constant shift: a Python int or a constant term

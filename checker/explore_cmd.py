@@ -1,0 +1,72 @@
+"""``bufring explore``: the explicit-state explorer on named scopes or scope files."""
+from __future__ import annotations
+
+import json
+
+from bufring.checker.explore import explore
+from bufring.checker.progress import progress_for
+from bufring.checker.render import console_for, verdict_table
+from bufring.checker.verdict import exit_code
+from bufring.model.errors import BadInput
+from bufring.model.variant import load_variant
+from bufring.specs import catalog
+from bufring.specs.scopes import DEFAULT_SCOPES, load_scope
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("explore", help="search every reachable state of bounded scopes")
+    p.add_argument("--variant", action="append", default=[], metavar="V",
+                   help="variant to check (repeatable; default v2)")
+    p.add_argument("--scope", action="append", default=[], metavar="NAME|FILE",
+                   help="a default scope by name or a scope file (repeatable; default: all default scopes)")
+    p.add_argument("--property", action="append", default=[], metavar="ID",
+                   help="decide only these properties (repeatable; default: all)")
+    p.add_argument("--symmetry", action="store_true",
+                   help="reduce by request-unique symmetry (safety properties only; docs/explore.md)")
+    p.add_argument("--max-states", type=int, metavar="N", help="state cap per scope (hit: unknown, exit 3)")
+    p.add_argument("--out", default="bufring-out", metavar="DIR", help="where traces go (default bufring-out/)")
+    p.add_argument("--json", action="store_true", help="print the verdicts as one JSON object")
+    p.set_defaults(run=cmd_explore)
+
+
+def selected_properties(ids: list[str]):
+    """The catalog entries named by ``--property`` (all when none)."""
+    if not ids:
+        return catalog.CATALOG
+    out = []
+    for pid in ids:
+        try:
+            out.append(catalog.get(pid))
+        except KeyError as e:
+            raise BadInput("--property", None, None, str(e.args[0])) from None
+    return tuple(out)
+
+
+def cmd_explore(args, out, err) -> int:
+    variants = [load_variant(v) for v in (args.variant or ["v2"])]
+    scopes = [load_scope(s) for s in args.scope] or list(DEFAULT_SCOPES)
+    props = selected_properties(args.property)
+    if args.max_states is not None and args.max_states < 1:
+        raise BadInput("--max-states", None, None, "must be a positive integer")
+    results = []
+    for variant in variants:
+        progress = progress_for(err, enabled=True)
+        if progress is not None:
+            with progress:
+                results.append(explore(variant, scopes, props, out_dir=args.out, symmetry=args.symmetry,
+                                       max_states=args.max_states, progress=progress))
+        else:
+            results.append(explore(variant, scopes, props, out_dir=args.out, symmetry=args.symmetry,
+                                   max_states=args.max_states))
+    if args.json:
+        objs = [r.to_json() for r in results]
+        out.write(json.dumps(objs[0] if len(objs) == 1 else objs) + "\n")
+    else:
+        console = console_for(out)
+        for r in results:
+            console.print(verdict_table(r.verdicts, f"bufring explore: variant {r.variant}"))
+            for run in r.runs:
+                console.print(f"  scope {run.scope.name}: {run.states:,} states, {run.transitions:,} "
+                              f"transitions, depth {run.depth}, {run.seconds:.1f} s"
+                              + (" [CAPPED]" if run.capped else ""))
+    return max(exit_code(r.verdicts) for r in results)
