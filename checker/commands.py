@@ -8,9 +8,11 @@ from __future__ import annotations
 import importlib
 
 COMMAND_MODULES = (
+    "check_cmd",
     "explore_cmd",
     "replay_cmd",
     "layout_cmd",
+    "report_cmd",
     "properties_cmd",
     "variants_cmd",
 )

@@ -53,8 +53,18 @@ class Verdict:
         return out
 
 
+def _sampled(v: Verdict) -> bool:
+    """A "holds" that rests on sampled runs only (fuzz), not on an exhaustive search."""
+    return v.status is Status.HOLDS and set(v.engines) <= {"fuzz"}
+
+
+def _rank(v: Verdict) -> float:
+    # A sampled "holds" never upgrades another engine's unknown or vacuous.
+    return -1 if _sampled(v) else _RANK[v.status]
+
+
 def _exhaustive_claim(v: Verdict) -> bool:
-    return v.status in (Status.PROVED, Status.HOLDS)
+    return v.status in (Status.PROVED, Status.HOLDS) and not _sampled(v)
 
 
 def combine(verdicts: Iterable[Verdict],
@@ -62,7 +72,8 @@ def combine(verdicts: Iterable[Verdict],
     """One verdict from several engines' verdicts on the same property.
 
     A replaying violation wins over a weaker claim; ``proved`` beats ``holds``,
-    which beats ``vacuous``/``unknown``. When one engine claims the property for
+    which beats ``vacuous``/``unknown``; a "holds" from sampled runs alone (fuzz)
+    stands only when no other engine decided anything. When one engine claims the property for
     its whole coverage and another has a replaying counterexample, that is a
     checker bug: the result is ``unknown`` with ``disagreement`` set and both
     sides in the message, never a silent pick. ``inside(claim, violation)`` says
@@ -75,7 +86,7 @@ def combine(verdicts: Iterable[Verdict],
     engines: dict[str, str] = {}
     for v in verdicts:
         engines.update(v.engines)
-    best = max(verdicts, key=lambda v: _RANK[v.status])
+    best = max(verdicts, key=_rank)
     merged = Verdict(property=best.property, kind=best.kind, status=best.status, engines=engines,
                      trace=best.trace, length=best.length, coverage=best.coverage,
                      message=best.message)

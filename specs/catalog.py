@@ -44,21 +44,49 @@ class Property:
     goal: Callable | None = None
     needs: tuple[str, ...] = ()
 
+    @property
+    def patch_lines(self) -> str:
+        """Where in the reviewed patch (the review mail in shared/reference) to look."""
+        return PATCH_LINES.get(self.id, "")
+
     def to_json(self) -> dict:
         return {"id": self.id, "kind": self.kind.value, "title": self.title,
-                "meaning": self.meaning, "source": self.source,
+                "meaning": self.meaning, "source": self.source, "patch_lines": self.patch_lines,
                 "severity": self.severity.value if self.severity else None,
                 "needs": list(self.needs)}
 
 
 WRAP = ("w.recycle", "w.counter_wrap")
 
+# Line numbers in fuse-bufring-v2-patch-10-14.txt (the review mail quoting the patch).
+PATCH_LINES = {
+    "ring.never_full_on_recycle": "383-407 fuse_uring_recycle_buffer() (WARN_ON_ONCE at 399)",
+    "ring.count_bounded": "361-381 fuse_uring_select_buffer(), 383-407 fuse_uring_recycle_buffer()",
+    "ring.conservation": "361-407 select/recycle, 315-335 setup_fuse_copy_state(), 410-429 update_buffer",
+    "ring.exclusive": "361-381 fuse_uring_select_buffer(), 383-407 fuse_uring_recycle_buffer()",
+    "ring.buf_id_fits": "179 nr_bufs > U16_MAX, 345 ent_in_out.buf_id",
+    "ring.buf_in_region": "144-213 fuse_uring_bufring_setup()",
+    "reg.flags_consistent": "221-228 queue_init_flags_consistent(), 265-280 create_queue race, 570-585 register",
+    "reg.unknown_flags_rejected": "548-553 init_flags_valid(), 570-571 fuse_uring_register()",
+    "reg.no_partial_effect": "230-280 fuse_uring_create_queue(), 494-530 fuse_uring_create_ring_ent()",
+    "reg.init_consistent": "215-228 the comment above queue_init_flags_consistent()",
+    "hdr.slot_bounds": "164-166 headers_size check, 283-300 copy_header_to_ring(), 496-500 ent->id",
+    "hdr.slot_unique": "494-500 fuse_uring_create_ring_ent(): ent->id from buf_index",
+    "flow.idle_holds_no_buffer": "447-475 fuse_uring_ent_assign_req(), 383-395 recycle's addr test",
+    "flow.payload_has_buffer": "410-445 update_buffer/prep_buffer, 315-335 setup_fuse_copy_state()",
+    "flow.commit_matches": "447-490 fuse_uring_ent_assign_req(), fuse_uring_commit_fetch()",
+    "flow.work_conserving": "447-475 fuse_uring_ent_assign_req(), 586-611 fuse_uring_queue_fuse_req()",
+    "flow.no_deadlock": "477-490 fuse_uring_commit_fetch() comment, 447-475 ent_assign_req()",
+    "flow.eventually_dispatched": "477-490 fuse_uring_commit_fetch() comment",
+    "flow.fifo": "586-611 fuse_uring_queue_fuse_req(), 612-640 fuse_uring_queue_bq_req()",
+}
+
 CATALOG: tuple[Property, ...] = (
     # --- buffer ring --------------------------------------------------------------------------------
     Property("ring.never_full_on_recycle", Kind.INVARIANT, "recycle never finds the ring full",
              "whenever a buffer is recycled, tail - head < nbufs before the write "
              "(the patch's WARN_ON_ONCE never fires)",
-             "fuse_uring_recycle_buffer(): WARN_ON_ONCE(br->tail - br->head >= br->nbufs)",
+             "the ring-full WARN_ON_ONCE in fuse_uring_recycle_buffer()",
              Severity.DATA_INTEGRITY, check_step=p.never_full_on_recycle, needs=WRAP),
     Property("ring.count_bounded", Kind.INVARIANT, "tail - head never exceeds nbufs",
              "tail - head (unsigned, counter width) never exceeds nbufs",
@@ -67,16 +95,16 @@ CATALOG: tuple[Property, ...] = (
     Property("ring.conservation", Kind.INVARIANT, "every buffer is in exactly one place",
              "every buffer id 0..nbufs-1 is in exactly one place: in the free window [head, tail) "
              "of the ring, or held by exactly one entry",
-             "select: bufs[head % nbufs]; recycle: bufs[tail % nbufs] = buf",
+             "select and recycle index the slot array by counter modulo nbufs",
              Severity.DATA_INTEGRITY, check_state=p.conservation, needs=WRAP),
     Property("ring.exclusive", Kind.INVARIANT, "no buffer in two places at once",
              "no buffer is held by two entries at once, and no held buffer is also in the free window",
-             "fuse_uring_select_buffer(): ent->payload_buf = *buf",
+             "fuse_uring_select_buffer() copies a slot into the entry",
              Severity.MEMORY_SAFETY, check_state=p.exclusive, needs=WRAP),
     Property("ring.buf_id_fits", Kind.INVARIANT, "buf_id fits u16 and names the selected buffer",
              "every buf_id written to fuse_uring_ent_in_out fits its u16 field and names the "
              "buffer actually selected",
-             "fuse_uring_args_to_ring(): ent_in_out.buf_id = ent->payload_buf.id; nr_bufs > U16_MAX",
+             "fuse_uring_args_to_ring() writes the held buffer's id; setup caps nr_bufs at U16_MAX",
              Severity.DATA_INTEGRITY, check_step=p.buf_id_fits, needs=("w.buffer_reused",)),
     Property("ring.buf_in_region", Kind.CONTRACT, "buffers lie in the payload region",
              "every payload buffer lies inside the registered payload region, buffers are pairwise "
@@ -101,8 +129,8 @@ CATALOG: tuple[Property, ...] = (
              "every REGISTER for a queue agrees with the init fields (queue_depth, buf_size, regions) "
              "the queue was created with, as the patch's comment says all REGISTER commands of a "
              "queue should",
-             "comment above queue_init_flags_consistent(): 'all FUSE_IO_URING_CMD_REGISTER cmds "
-             "should have the same init fields set on a per-queue basis'",
+             "the comment above queue_init_flags_consistent(), which asks every REGISTER of a queue "
+             "to carry the same init fields",
              Severity.CONTRACT_GAP, check_step=p.init_consistent),
     Property("hdr.slot_bounds", Kind.CONTRACT, "header slots lie in the headers region",
              "every entry's header slot [id * sizeof(fuse_uring_req_header), +sizeof) lies inside "
@@ -111,7 +139,8 @@ CATALOG: tuple[Property, ...] = (
              Severity.MEMORY_SAFETY, check_state=p.slot_bounds),
     Property("hdr.slot_unique", Kind.INVARIANT, "no two entries share a header slot",
              "no two live entries of a queue share a header slot",
-             "fuse_uring_create_ring_ent(): ent->id = sqe->buf_index ('unique fixed id for the ent')",
+             "fuse_uring_create_ring_ent(): ent->id = sqe->buf_index (documented as the entry's fixed, "
+             "unique id)",
              Severity.DATA_INTEGRITY, check_state=p.slot_unique),
     # --- request flow -------------------------------------------------------------------------------
     Property("flow.idle_holds_no_buffer", Kind.INVARIANT, "an idle entry holds no buffer",

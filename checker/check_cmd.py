@@ -1,0 +1,69 @@
+"""``bufring check``: every engine, one verdict per property, the report."""
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+
+from bufring.checker.check import ENGINES, check_variant
+from bufring.checker.cli import version
+from bufring.checker.junit import write_junit
+from bufring.checker.render import console_for, verdict_table
+from bufring.checker.report import save_results, write_report
+from bufring.checker.verdict import exit_code
+from bufring.model.errors import BadInput
+from bufring.model.fixes import FIXES
+from bufring.model.variant import load_variant
+from bufring.specs.scopes import DEFAULT_SCOPES, load_scope
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("check", help="run every engine and write the review (REPORT.md)")
+    p.add_argument("--variant", action="append", default=[], metavar="V",
+                   help="variant to check (repeatable; default v2)")
+    p.add_argument("--fixes", action="store_true", help="also check every built-in fix variant")
+    p.add_argument("--scope", action="append", default=[], metavar="NAME|FILE",
+                   help="explore these scopes (repeatable; default: all default scopes)")
+    p.add_argument("--engine", action="append", default=[], choices=ENGINES,
+                   help="run only these engines (repeatable; default: all)")
+    p.add_argument("--fuzz-examples", type=int, default=60, metavar="N",
+                   help="fuzz examples per round (default 60)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="fuzz seed (default 0)")
+    p.add_argument("--timeout", type=float, default=5.0, metavar="S",
+                   help="z3 timeout per query in seconds (default 5)")
+    p.add_argument("--out", default="bufring-out", metavar="DIR",
+                   help="where REPORT.md, results.json, traces and tests go (default bufring-out/)")
+    p.add_argument("--json", action="store_true", help="print the verdicts as JSON")
+    p.add_argument("--junit", metavar="FILE", help="also write JUnit XML")
+    p.set_defaults(run=cmd_check)
+
+
+def cmd_check(args, out, err) -> int:
+    variants = [load_variant(v) for v in (args.variant or ["v2"])]
+    if args.fixes:
+        variants += [f for f in FIXES if f not in variants]
+    scopes = [load_scope(s) for s in args.scope] or list(DEFAULT_SCOPES)
+    if args.fuzz_examples < 1:
+        raise BadInput("--fuzz-examples", None, None, "must be a positive integer")
+    show = (lambda msg: err.write(f"bufring: {msg}\n")) if err.isatty() else None
+    started = time.perf_counter()
+    checks = [check_variant(v, scopes=scopes, out=args.out, engines=tuple(args.engine or ENGINES),
+                            fuzz_examples=args.fuzz_examples, seed=args.seed, timeout=args.timeout,
+                            progress=show) for v in variants]
+    results = {"bufring": version(), "command": "bufring " + shlex.join(sys.argv[1:] or ["check"]),
+               "seconds": round(time.perf_counter() - started, 1),
+               "variants": [{**c.to_json(), "source": c.variant.source} for c in checks]}
+    save_results(args.out, results)
+    report = write_report(args.out, results)
+    if args.junit:
+        write_junit(args.junit, checks)
+    if args.json:
+        objs = [c.to_json() for c in checks]
+        out.write(json.dumps(objs[0] if len(objs) == 1 else objs) + "\n")
+    else:
+        console = console_for(out)
+        for c in checks:
+            console.print(verdict_table(c.verdicts, f"bufring check: variant {c.variant.name}"))
+        console.print(f"report: {report}  ({results['seconds']:.0f} s)")
+    return max(exit_code(c.verdicts) for c in checks)
