@@ -25,6 +25,7 @@ from bufring.checker.graphs import fair_lasso, stuck_states
 from bufring.checker.statespace import bfs, enabled_classes
 from bufring.checker.symmetry import canonical_uniques
 from bufring.checker.verdict import Status, Verdict
+from bufring.model.actions import OP_NAMES
 from bufring.model.system import Model
 from bufring.specs.catalog import CATALOG, Kind, Property
 from bufring.specs.scopes import Scope
@@ -119,8 +120,14 @@ def explore_scope(variant, scope: Scope, properties=CATALOG, *, symmetry: bool =
             if p.id not in found and p.check_state(cfg, state) == (p.kind is Kind.SOMETIMES):
                 found[p.id] = ("state", idx)
 
+    by_type: dict[type, list] = {}
+
     def on_step(src, action, pre, post, obs):
-        for p in step_props:
+        props = by_type.get(type(action))
+        if props is None:
+            op = OP_NAMES[type(action)]
+            props = by_type[type(action)] = [p for p in step_props if p.checks_op(op)]
+        for p in props:
             if p.id not in found and p.check_step(cfg, pre, action, post, obs) == (p.kind is Kind.SOMETIMES):
                 found[p.id] = ("step", src, action)
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from bufring.checker.counterexample import run_actions
 from bufring.checker.pictures import ring_table, sequence_diagram
 from bufring.model.errors import BadInput
+from bufring.model.traces import read_trace
 from bufring.model.variant import load_variant
 from bufring.specs.catalog import BY_ID, Kind
+from bufring.specs.explain import explain
 
 RESULTS = "results.json"
 
@@ -133,10 +136,14 @@ def _finding(v: dict, variant, folder: Path, results: dict) -> list[str]:
     prop = BY_ID[v["property"]]
     sev = prop.severity.value if prop.severity else "informational"
     trace = v.get("trace")
+    why = ""
+    if trace:
+        t = read_trace(trace)
+        why = explain(prop, t.config, run_actions(variant, t.config, [s.action for s in t.steps]))
     out = [f"### `{prop.id}`: {prop.title}", "",
            f"*{prop.kind.value}; {sev}*" + (f": matters to {FOR_WHOM[sev]}." if sev in FOR_WHOM else "."),
            "", f"**Property.** {prop.meaning}.", "",
-           f"**What fails.** {v['message']}", "",
+           f"**What fails.** {why + '. ' if why else ''}{v['message']}.", "",
            f"**In the patch.** {prop.source}; reviewed patch lines {prop.patch_lines}.", ""]
     if trace:
         rel = _rel(trace, folder)

@@ -64,11 +64,14 @@ class ConcreteOps:
         return (x * y) & ((1 << bits) - 1)
 
     def udiv(self, x: int, y: int, bits: int) -> int:
-        """Unsigned division; callers guard ``y != 0`` as the kernel does."""
-        return x // y
+        """Unsigned division. The kernel paths guard ``y != 0``; for a variant that
+        drops the guard, division by zero follows SMT-LIB's total definition (all
+        ones), as the bit-vector interpretation does, instead of raising."""
+        return x // y if y else (1 << bits) - 1
 
     def urem(self, x: int, y: int, bits: int) -> int:
-        return x % y
+        """Unsigned remainder; ``x % 0`` is ``x`` (SMT-LIB), see :meth:`udiv`."""
+        return x % y if y else x
 
     def shl(self, x: int, n: int, bits: int) -> int:
         return (x << n) & ((1 << bits) - 1)

@@ -99,9 +99,11 @@ class Step:
         """Freeze the step into the next state and its observation."""
         if q is not None:
             state = with_queue(state, qid, q.freeze())
-        state = state._replace(num_background=self.num_background,
-                               active_background=self.active_background,
-                               blocked=self.blocked)
+        if (state.num_background, state.active_background, state.blocked) != (
+                self.num_background, self.active_background, self.blocked):
+            state = state._replace(num_background=self.num_background,
+                                   active_background=self.active_background,
+                                   blocked=self.blocked)
         return state, Observation(dispatched=tuple(self.dispatched),
                                   recycled=tuple(self.recycled),
                                   warnings=tuple(self.warnings), events=tuple(self.events),

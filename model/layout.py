@@ -19,22 +19,16 @@ from bufring.model.cint import CONCRETE, U16, U32, U64, mask
 from bufring.model.errno import Errno
 from bufring.model.errors import BadInput
 from bufring.model.ring import buffer_addr
-from bufring.model.rules import (IOVEC_RULES, RegisterValues, Rule,
+from bufring.model.rules import (RegisterValues, Rule, iovec_rules,
                                  first_rejection, headers_size, nr_bufs,
                                  payload_size, wants_bufring)
 from bufring.model.uapi import (DEFAULT_MAX_PAYLOAD_SZ, FUSE_MIN_READ_BUFFER,
-                                FUSE_URING_BUFRING, MAX_RW_COUNT,
-                                REQ_HEADER_SZ, header_slot)
+                                FUSE_URING_BUFRING, MAX_RW_COUNT, PAGE_SIZE,
+                                REQ_HEADER_ALIGN, REQ_HEADER_SZ, header_slot)
 from bufring.model.variant import V2, Variant
 
 __all__ = ["Layout", "LayoutWarning", "Mode", "Unused", "layout", "register_rules",
            "WARNING_CODES"]
-
-# Not in uapi.py (which has no page size yet): x86-64's PAGE_SIZE, the unit
-# MAX_RW_COUNT and TASK_SIZE_MAX are built from, and the alignment of
-# struct fuse_uring_req_header (its u64 fields; SEMANTICS §8.3).
-PAGE_SIZE = 4096
-REQ_HEADER_ALIGN = 8
 
 # Every warning code the calculator can give, with the one line docs/layout.md
 # expands. Codes are stable: tools match on them.
@@ -254,7 +248,7 @@ def layout(*, queue_depth: int, buf_size: int, headers: tuple[int, int],
     checked = rules if rule is None else rules[:rules.index(rule) + 1]
     before_ent = len(variant.gate_rules) + (len(variant.bufring_setup_rules)
                                             if mode is Mode.BUFRING else 0)
-    imports = first_rejection(c, IOVEC_RULES, p) is None
+    imports = first_rejection(c, iovec_rules(""), p) is None
     sized = imports or rule is None     # a variant may accept what import_iovec rejects
     hsize = headers_size(c, p) if sized else None
     psize = payload_size(c, p) if sized else None

@@ -90,20 +90,24 @@ def nr_bufs(c, p: RegisterValues):
     return c.trunc(c.udiv(payload_size(c, p), c.zext(p.buf_size, U32, U64), U64), U32)
 
 
-IOVEC_RULES: tuple[Rule, ...] = (
-    Rule("iovec.headers_len_negative", Errno.EINVAL, "import_iovec", "§3.3c",
-         "iov[0].iov_len is negative as ssize_t",
-         lambda c, p: c.is_negative_signed(p.headers_len, U64)),
-    Rule("iovec.payload_len_negative", Errno.EINVAL, "import_iovec", "§3.3c",
-         "iov[1].iov_len is negative as ssize_t",
-         lambda c, p: c.is_negative_signed(p.payload_len, U64)),
-    Rule("iovec.headers_not_user", Errno.EFAULT, "import_iovec", "§3.3c",
-         "iov[0] ends above the user address limit (access_ok)",
-         lambda c, p: out_of_user_range(c, p.headers_base, p.headers_len)),
-    Rule("iovec.payload_not_user", Errno.EFAULT, "import_iovec", "§3.3c",
-         "iov[1] ends above the user address limit (access_ok)",
-         lambda c, p: out_of_user_range(c, p.payload_base, p.payload_len)),
-)
+def iovec_rules(section: str) -> tuple[Rule, ...]:
+    """``fuse_uring_get_iovec_from_sqe()`` -> ``import_iovec()``: both lengths are
+    checked for sign first, then each range (SEMANTICS §3.3 step 3c); ``section``
+    is where the calling path is described."""
+    return (
+        Rule("iovec.headers_len_negative", Errno.EINVAL, "import_iovec", section,
+             "iov[0].iov_len is negative as ssize_t",
+             lambda c, p: c.is_negative_signed(p.headers_len, U64)),
+        Rule("iovec.payload_len_negative", Errno.EINVAL, "import_iovec", section,
+             "iov[1].iov_len is negative as ssize_t",
+             lambda c, p: c.is_negative_signed(p.payload_len, U64)),
+        Rule("iovec.headers_not_user", Errno.EFAULT, "import_iovec", section,
+             "iov[0] ends above the user address limit (access_ok)",
+             lambda c, p: out_of_user_range(c, p.headers_base, p.headers_len)),
+        Rule("iovec.payload_not_user", Errno.EFAULT, "import_iovec", section,
+             "iov[1] ends above the user address limit (access_ok)",
+             lambda c, p: out_of_user_range(c, p.payload_base, p.payload_len)),
+    )
 
 GATE_RULES: tuple[Rule, ...] = (
     Rule("register.qid_range", Errno.EINVAL, "fuse_uring_register", "§3.2 step 3",
@@ -120,7 +124,7 @@ BUFRING_SETUP_RULES: tuple[Rule, ...] = (
          "init.queue_depth == 0 or init.buf_size == 0",
          lambda c, p: c.or_(c.eq(p.queue_depth, c.const(0, U16)),
                             c.eq(p.buf_size, c.const(0, U32)))),
-    *IOVEC_RULES,
+    *iovec_rules("§3.3 step 3c"),
     Rule("bufring.headers_too_small", Errno.EINVAL, "fuse_uring_bufring_setup", "§3.3 step 3d",
          "headers_size < queue_depth * sizeof(struct fuse_uring_req_header)",
          lambda c, p: c.ult(headers_size(c, p),
@@ -141,7 +145,7 @@ ENT_BUFRING_RULES: tuple[Rule, ...] = (
 )
 
 ENT_LEGACY_RULES: tuple[Rule, ...] = (
-    *IOVEC_RULES,
+    *iovec_rules("§3.4 step 3"),
     Rule("ent.legacy_headers_too_small", Errno.EINVAL, "fuse_uring_create_ring_ent", "§3.4 step 3",
          "iov[0].iov_len < sizeof(struct fuse_uring_req_header)",
          lambda c, p: c.ult(headers_size(c, p), c.const(REQ_HEADER_SZ, U64))),

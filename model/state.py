@@ -100,6 +100,9 @@ def get_queue(state: State, qid: int) -> Queue | None:
 
 
 def with_queue(state: State, qid: int, queue: Queue) -> State:
-    """The state with ``ring->queues[qid]`` set to ``queue``."""
-    rest = tuple(item for item in state.queues if item[0] != qid)
-    return state._replace(queues=tuple(sorted(rest + ((qid, queue),))))
+    """The state with ``ring->queues[qid]`` set to ``queue`` (queues stay in qid order)."""
+    queues = state.queues
+    for n, (q_id, _) in enumerate(queues):
+        if q_id == qid:
+            return state._replace(queues=queues[:n] + ((qid, queue),) + queues[n + 1:])
+    return state._replace(queues=tuple(sorted(queues + ((qid, queue),))))

@@ -19,6 +19,7 @@ HEADER_OFFSET_OP = 128                 # FUSE_URING_HEADER_OP
 HEADER_OFFSET_RING_ENT = 256           # FUSE_URING_HEADER_RING_ENT
 RING_ENT_IN_OUT_SZ = 32                # struct fuse_uring_ent_in_out
 REQ_HEADER_SZ = 288                    # sizeof(struct fuse_uring_req_header)
+REQ_HEADER_ALIGN = 8                   # its alignment (u64 fields)
 FUSE_IN_HEADER_SZ = 40                 # struct fuse_in_header
 
 # struct fuse_uring_ent_in_out (32 bytes): field -> (offset, size)
@@ -52,6 +53,7 @@ NBUFS_MAX = 0xFFFF                     # U16_MAX: nr_bufs > U16_MAX -> -EINVAL
 FUSE_URING_IOV_SEGS = 2                # iov[0] = headers, iov[1] = payload
 
 # --- user-memory limits the REGISTER path meets (lib/iov_iter.c, x86-64) ----------
+PAGE_SIZE = 4096                       # x86-64; MAX_RW_COUNT and TASK_SIZE_MAX build on it
 MAX_RW_COUNT = 0x7FFFF000              # INT_MAX & PAGE_MASK
 TASK_SIZE_MAX = (1 << 47) - 4096       # access_ok(): base + len must not exceed it
 

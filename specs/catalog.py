@@ -43,6 +43,11 @@ class Property:
     check_step: Callable | None = None
     goal: Callable | None = None
     needs: tuple[str, ...] = ()
+    ops: tuple[str, ...] = ()       # the only ops whose steps check_step can fail on
+                                    # (empty: any); lets engines skip the rest
+
+    def checks_op(self, op: str) -> bool:
+        return not self.ops or op in self.ops
 
     @property
     def patch_lines(self) -> str:
@@ -57,6 +62,8 @@ class Property:
 
 
 WRAP = ("w.recycle", "w.counter_wrap")
+REGISTER_OPS = ("register", "register_begin", "register_end")
+COMMIT_OPS = ("commit", "commit_begin", "commit_end")
 
 # Line numbers in fuse-bufring-v2-patch-10-14.txt (the review mail quoting the patch).
 PATCH_LINES = {
@@ -110,28 +117,28 @@ CATALOG: tuple[Property, ...] = (
              "every payload buffer lies inside the registered payload region, buffers are pairwise "
              "disjoint, each at least max_payload_sz long",
              "fuse_uring_bufring_setup(): populate loop, buf_size < max_payload_sz check",
-             Severity.MEMORY_SAFETY, check_step=p.buf_in_region),
+             Severity.MEMORY_SAFETY, check_step=p.buf_in_region, ops=REGISTER_OPS),
     # --- registration -------------------------------------------------------------------------------
     Property("reg.flags_consistent", Kind.INVARIANT, "one buffer-ring mode per queue",
              "every registered entry of a queue was registered with the queue's FUSE_URING_BUFRING "
              "setting, including when two REGISTERs race to create the queue",
              "queue_init_flags_consistent(); fuse_uring_create_queue() race branch",
-             Severity.MEMORY_SAFETY, check_step=p.flags_consistent, needs=("w.register_race",)),
+             Severity.MEMORY_SAFETY, check_step=p.flags_consistent, ops=REGISTER_OPS, needs=("w.register_race",)),
     Property("reg.unknown_flags_rejected", Kind.CONTRACT, "unknown flags give -EINVAL",
              "flags outside the valid set give -EINVAL and create nothing",
              "init_flags_valid()",
-             Severity.CONTRACT_GAP, check_step=p.unknown_flags_rejected),
+             Severity.CONTRACT_GAP, check_step=p.unknown_flags_rejected, ops=REGISTER_OPS),
     Property("reg.no_partial_effect", Kind.INVARIANT, "a rejected REGISTER leaves nothing",
              "a rejected REGISTER leaves no queue, entry or buffer ring behind",
              "fuse_uring_register(): create_queue then create_ring_ent",
-             Severity.CONTRACT_GAP, check_step=p.no_partial_effect),
+             Severity.CONTRACT_GAP, check_step=p.no_partial_effect, ops=REGISTER_OPS),
     Property("reg.init_consistent", Kind.INVARIANT, "REGISTERs of a queue agree on init",
              "every REGISTER for a queue agrees with the init fields (queue_depth, buf_size, regions) "
              "the queue was created with, as the patch's comment says all REGISTER commands of a "
              "queue should",
              "the comment above queue_init_flags_consistent(), which asks every REGISTER of a queue "
              "to carry the same init fields",
-             Severity.CONTRACT_GAP, check_step=p.init_consistent),
+             Severity.CONTRACT_GAP, check_step=p.init_consistent, ops=REGISTER_OPS),
     Property("hdr.slot_bounds", Kind.CONTRACT, "header slots lie in the headers region",
              "every entry's header slot [id * sizeof(fuse_uring_req_header), +sizeof) lies inside "
              "the registered headers region",
@@ -156,7 +163,7 @@ CATALOG: tuple[Property, ...] = (
              "a commit is accepted only for a request held by an entry in user space, and returns "
              "that request's buffer",
              "fuse_uring_commit_fetch(), fuse_uring_get_next_fuse_req()",
-             Severity.DATA_INTEGRITY, check_step=p.commit_matches,
+             Severity.DATA_INTEGRITY, check_step=p.commit_matches, ops=COMMIT_OPS,
              needs=("w.recycle", "w.buffer_reused")),
     Property("flow.work_conserving", Kind.INVARIANT, "no idle entry beside a request it could take",
              "never an idle entry and, at the same time, a queued request it could take now (one "
@@ -187,7 +194,7 @@ CATALOG: tuple[Property, ...] = (
              "unsigned int head/tail", check_step=p.w_counter_wrap),
     Property("w.register_race", Kind.SOMETIMES, "two REGISTERs race to create one queue",
              "two REGISTERs race to create one queue", "fuse_uring_create_queue() race branch",
-             check_step=p.w_register_race),
+             check_step=p.w_register_race, ops=REGISTER_OPS),
     Property("w.buffer_reused", Kind.SOMETIMES, "an entry keeps its buffer for its next request",
              "an entry keeps its buffer for a next payload request",
              "fuse_uring_next_req_update_buffer()", check_step=p.w_buffer_reused),

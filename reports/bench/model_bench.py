@@ -104,22 +104,32 @@ def time_next_state(actions, repeat: int) -> list[float]:
     return times
 
 
+def top_functions(prof: cProfile.Profile, key: str, top: int) -> str:
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).strip_dirs().sort_stats(key).print_stats(top)
+    lines = [line for line in buf.getvalue().splitlines() if line.strip()]
+    start = next(i for i, line in enumerate(lines) if "ncalls" in line)
+    return "\n".join(lines[start:])
+
+
 def profile_next_state(actions, top: int) -> tuple[str, str]:
-    """Top functions by own time and by cumulative time."""
+    """Top functions of the next_state loop, by own time and by cumulative time."""
     prof = cProfile.Profile()
     state = INITIAL_STATE
     prof.enable()
     for a in actions:
         state, _ = next_state(V2, CFG, state, a)
     prof.disable()
-    out = []
-    for key in ("tottime", "cumtime"):
-        buf = io.StringIO()
-        pstats.Stats(prof, stream=buf).strip_dirs().sort_stats(key).print_stats(top)
-        lines = [line for line in buf.getvalue().splitlines() if line.strip()]
-        start = next(i for i, line in enumerate(lines) if "ncalls" in line)
-        out.append("\n".join(lines[start:]))
-    return out[0], out[1]
+    return top_functions(prof, "tottime", top), top_functions(prof, "cumtime", top)
+
+
+def profile_replay(path: Path, top: int) -> str:
+    """Top functions of read_trace + run_trace, by own time."""
+    prof = cProfile.Profile()
+    prof.enable()
+    run_trace(read_trace(path), V2)
+    prof.disable()
+    return top_functions(prof, "tottime", top)
 
 
 def describe(observations) -> Counter:
@@ -138,7 +148,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--steps", type=int, default=200_000, help="length of the random run")
     ap.add_argument("--trace-steps", type=int, default=10_000, help="length of the replayed trace")
-    ap.add_argument("--repeat", type=int, default=3, help="timed repetitions (best is reported)")
+    ap.add_argument("--repeat", type=int, default=5, help="timed repetitions (best is reported)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--profile-steps", type=int, default=50_000)
     ap.add_argument("--top", type=int, default=18)
@@ -182,6 +192,7 @@ def main() -> int:
             result = run_trace(trace, V2)
             runs.append(time.perf_counter() - t)
             assert result.first_mismatch is None and len(result.results) == len(trace_actions)
+        replay_profile = profile_replay(path, 12)
 
     profile = profile_next_state(actions[:args.profile_steps], args.top)
 
@@ -211,7 +222,9 @@ def main() -> int:
     n = min(args.profile_steps, len(actions))
     out.write(f"## 3. Profile of next_state ({n} steps of the run above)\n\n"
               f"By own time (top {args.top}):\n\n```\n{profile[0]}\n```\n\n"
-              f"By cumulative time (top {args.top}):\n\n```\n{profile[1]}\n```\n")
+              f"By cumulative time (top {args.top}):\n\n```\n{profile[1]}\n```\n\n")
+    out.write(f"## 4. Profile of read_trace + run_trace ({len(trace_actions)}-step trace, "
+              f"by own time, top 12)\n\n```\n{replay_profile}\n```\n")
     return 0
 
 
