@@ -257,6 +257,15 @@ def explore(variant, scopes, properties=CATALOG, *, out_dir: str | Path = "bufri
     return ExploreResult(variant.name, verdicts, runs)
 
 
+def _write(variant, prop: Property, status: Status, run: ScopeRun, folder: Path) -> Path:
+    finding = run.findings[prop.id]
+    return write_counterexample(folder, variant, run.scope.config, prop, finding.actions,
+                                comments=[f"{prop.id} {status.value} in scope {run.scope.name} "
+                                          f"by bufring explore (variant {variant.name})",
+                                          finding.note or prop.meaning],
+                                cycle_start=finding.cycle_start)
+
+
 def combine_scopes(variant, prop: Property, runs: list, folder: Path) -> Verdict:
     """One verdict for ``prop`` from all scopes, with the shortest trace written."""
     statuses = [(scope_status(prop, r), r) for r in runs]
@@ -265,15 +274,17 @@ def combine_scopes(variant, prop: Property, runs: list, folder: Path) -> Verdict
                 "seconds": round(sum(r.seconds for r in runs), 3)}
     if shown:
         status, run = min(shown, key=lambda sr: len(sr[1].findings[prop.id].actions))
+        path = _write(variant, prop, status, run, folder)
         finding = run.findings[prop.id]
-        path = write_counterexample(folder, variant, run.scope.config, prop, finding.actions,
-                                    comments=[f"{prop.id} {status.value} in scope {run.scope.name} "
-                                              f"by bufring explore (variant {variant.name})",
-                                              finding.note or prop.meaning],
-                                    cycle_start=finding.cycle_start)
         msg = f"{status.value} in scope {run.scope.name} after {len(finding.actions)} steps"
         if finding.note:
             msg += f"; {finding.note}"
+        if status is Status.VIOLATED:
+            # Every scope's own shortest run: different scopes often show different causes.
+            coverage["violated_in"] = {
+                r.scope.name: {"length": len(r.findings[prop.id].actions),
+                               "trace": str(_write(variant, prop, s, r, folder / "by-scope" / r.scope.name))}
+                for s, r in shown}
         return Verdict(prop.id, prop.kind, status, {"explore": status.value}, trace=str(path),
                        length=len(finding.actions), coverage={**coverage, "scope": run.scope.name},
                        message=msg)

@@ -9,7 +9,8 @@ run. The next round leaves the properties already found out, so that a property
 that always fails after another one is still found; rounds stop when one finds
 nothing new.
 
-Every violation is shrunk once more to a 1-minimal run (``fuzz_props.minimize``),
+Hypothesis generates; a failing run is shrunk on the model (``checker.fuzz_shrink``:
+1-minimal in steps, plain values and config),
 written as a TRACE-FORMAT file with ``expect`` on every step, read back and
 replayed with ``run_trace`` (and its property re-checked along the replay) before
 it is reported: a trace that does not replay is a checker bug and gives
@@ -18,15 +19,15 @@ a property that holds while a witness it needs was never reached is ``vacuous``.
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from bufring.checker.fuzz_gen import DEEP, GenOptions
 from bufring.checker.fuzz_machine import BufringMachine, RunStats, run_machine
-from bufring.checker.fuzz_props import (checkable, fails, first_failure, first_reached,
-                                        minimize, reached, witnesses, Transition)
+from bufring.checker.fuzz_props import (Transition, checkable, fails, first_failure,
+                                        first_reached, reached, run_actions, witnesses)
+from bufring.checker.fuzz_shrink import shrink
 from bufring.checker.verdict import Status, Verdict
 from bufring.model.actions import OP_NAMES
 from bufring.model.config import Config
@@ -140,6 +141,7 @@ def fuzz(variant, *, options: FuzzOptions = FuzzOptions(), out: str | Path = "bu
     sink = Sink()
     checked = checkable(catalog)
     tracked = witnesses(catalog)
+    catalog_by_id = {p.id: p for p in checked}
     found: set[str] = set()
     rounds = 0
     for rounds in range(1, options.max_rounds + 1):
@@ -165,9 +167,20 @@ def fuzz(variant, *, options: FuzzOptions = FuzzOptions(), out: str | Path = "bu
         new |= set(sink.failures) - found
         if not new:
             break
+        for pid in sorted(new):
+            if pid in sink.failures:
+                sink.failures[pid] = _shrunk(catalog_by_id[pid], variant, sink.failures[pid])
         found |= new
     return FuzzResult(variant=variant.name, rounds=rounds, stats=stats,
                       verdicts=_verdicts(variant, checked, tracked, sink, stats, options, out, rounds))
+
+
+def _shrunk(prop: Property, variant, finding: "Finding") -> "Finding":
+    def find(cfg, acts):
+        return first_failure(prop, variant, cfg, acts)
+
+    cfg, run = shrink(find, finding.cfg, finding.actions)
+    return Finding(cfg, run, True)
 
 
 def _leaves(e: BaseException):
@@ -215,8 +228,6 @@ def write_finding(path: Path, variant, cfg: Config, actions: list, comments: lis
 
     Returns the number of steps; raises ``AssertionError`` when the written trace
     does not replay (a checker bug)."""
-    from bufring.checker.fuzz_props import run_actions
-
     transitions = run_actions(variant, cfg, actions)
     write_trace(path, variant.name, cfg, [(t.action, expect_of(t.action, t.obs)) for t in transitions],
                 comments)
@@ -241,11 +252,11 @@ def _verdicts(variant, checked, tracked, sink: Sink, stats, options, out, rounds
                                             coverage=coverage, message=f"{w.title}: not reached in "
                                             f"{stats.runs} runs"))
             continue
-        run = minimize(lambda acts: first_reached(w, variant, finding.cfg, acts), variant,
-                       finding.cfg, finding.actions)
+        cfg, run = shrink(lambda c, acts: first_reached(w, variant, c, acts), finding.cfg,
+                          finding.actions, evaluations=1500, seconds=10)
         path = out_dir / f"{w.id}.jsonl"
         try:
-            n = write_finding(path, variant, finding.cfg, run,
+            n = write_finding(path, variant, cfg, run,
                               [f"{w.id} ({w.title}): reached at the last step", "found by bufring fuzz"])
         except (AssertionError, BadInput) as e:
             witness_verdicts.append(Verdict(w.id, w.kind, Status.UNKNOWN, {ENGINE: "unknown"},
@@ -273,10 +284,7 @@ def _verdicts(variant, checked, tracked, sink: Sink, stats, options, out, rounds
 
 
 def _violation(prop: Property, variant, finding: Finding, out_dir: Path, coverage: dict) -> Verdict:
-    def find(acts):
-        return first_failure(prop, variant, finding.cfg, acts)
-
-    run = minimize(find, variant, finding.cfg, finding.actions)
+    run = finding.actions
     path = out_dir / f"{prop.id}.jsonl"
     last = _describe(run[-1]) if run else "?"
     comments = [f"{prop.id} ({prop.kind.value}): {prop.meaning}",

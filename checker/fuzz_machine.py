@@ -20,13 +20,13 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
-from hypothesis import HealthCheck, Verbosity, settings
+from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (RuleBasedStateMachine, get_state_machine_test,
                                  initialize, precondition, rule)
 
-from bufring.checker.fuzz_gen import (CONFORMANCE, GenOptions, configs, draw_commit,
-                                      draw_register, draw_request)
+from bufring.checker.fuzz_gen import (COMMIT_ARGS, CONFORMANCE, REQUEST_ARGS, GenOptions,
+                                      configs, draw_register, make_commit, make_request)
 from bufring.model.actions import Action, Commit, Observation
 from bufring.model.config import Config
 from bufring.checker.fuzz_props import OutOfScope
@@ -98,18 +98,17 @@ class BufringMachine(RuleBasedStateMachine):
         self.step(action)
 
     @precondition(lambda self: self.cfg is not None)
-    @rule(data=st.data())
-    def request(self, data):
+    @rule(**REQUEST_ARGS)
+    def request(self, beyond, qid_pick, payload, background):
         unique = self.unique_base + self.next_unique
         self.next_unique += 1
-        self.step(draw_request(data, self.cfg, unique))
+        self.step(make_request(self.cfg, unique, beyond, qid_pick, payload, background))
 
     @precondition(lambda self: self.cfg is not None)
-    @rule(data=st.data())
-    def commit(self, data):
-        action = draw_commit(data, self.cfg, self.state, self.finished,
-                             self.unique_base + self.next_unique)
-        self.step(action)
+    @rule(**COMMIT_ARGS)
+    def commit(self, roll, pick, kind, reply):
+        self.step(make_commit(self.cfg, self.state, self.finished, self.unique_base + self.next_unique,
+                              roll=roll, pick=pick, kind=kind, reply=reply))
 
     def step(self, action: Action) -> None:
         pre = self.state
@@ -125,15 +124,15 @@ class BufringMachine(RuleBasedStateMachine):
         self.after_step(action, pre, post, obs)
 
 
-def machine_settings(examples: int, steps: int, database, seed_phases=None) -> settings:
-    """Settings for one engine run: quiet, no deadline, every health check off
-    (long stateful runs are slow by design), all distinct failures kept apart."""
-    kwargs = dict(max_examples=examples, stateful_step_count=steps, deadline=None,
-                  database=database, suppress_health_check=list(HealthCheck),
-                  report_multiple_bugs=True, verbosity=Verbosity.quiet, print_blob=False)
-    if seed_phases is not None:
-        kwargs["phases"] = seed_phases
-    return settings(**kwargs)
+def machine_settings(examples: int, steps: int, database) -> settings:
+    """Settings for one engine run: quiet, no deadline, every health check off (long
+    stateful runs are slow by design), and no Hypothesis shrinking: a failing run is
+    shrunk by ``checker.fuzz_shrink`` on the model, which is much faster here and
+    gives 1-minimal runs (see that module). Generation stops at the first failure."""
+    return settings(max_examples=examples, stateful_step_count=steps, deadline=None,
+                    database=database, suppress_health_check=list(HealthCheck),
+                    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+                    report_multiple_bugs=True, verbosity=Verbosity.quiet, print_blob=False)
 
 
 def run_machine(machine_cls: type[BufringMachine], *, examples: int, steps: int, seed: int | None,

@@ -136,10 +136,7 @@ def _finding(v: dict, variant, folder: Path, results: dict) -> list[str]:
     prop = BY_ID[v["property"]]
     sev = prop.severity.value if prop.severity else "informational"
     trace = v.get("trace")
-    why = ""
-    if trace:
-        t = read_trace(trace)
-        why = explain(prop, t.config, run_actions(variant, t.config, [s.action for s in t.steps]))
+    why = _why_of(prop, trace, variant) if trace else ""
     out = [f"### `{prop.id}`: {prop.title}", "",
            f"*{prop.kind.value}; {sev}*" + (f": matters to {FOR_WHOM[sev]}." if sev in FOR_WHOM else "."),
            "", f"**Property.** {prop.meaning}.", "",
@@ -150,11 +147,45 @@ def _finding(v: dict, variant, folder: Path, results: dict) -> list[str]:
         out += [f"**Shortest run** ({v.get('length')} steps): `{rel}`; reproduce with "
                 f"`bufring replay {rel}`.", "", "```mermaid", sequence_diagram(trace, variant), "```", "",
                 "The ring after each step:", "", ring_table(trace, variant), ""]
+    runs = v.get("coverage", {}).get("violated_in", {})
+    others = [f"`{n}` ({x['length']} steps, `{_rel(x['trace'], folder)}`)" for n, x in
+              sorted(runs.items(), key=lambda kv: kv[1]["length"]) if n != v["coverage"].get("scope")]
+    if others:
+        out += ["**Also violated in scopes** " + ", ".join(others) + ".", ""]
+    also = _other_causes(v, prop, variant, folder, why)
+    if also:
+        out += ["**Other runs that break it** (the shortest run of each other scope whose failure "
+                "reads differently; each replays):", ""]
+        out += [f"- scope `{name}`, {length} steps, `{rel}`: {text}" for name, length, rel, text in also]
+        out.append("")
     test = results.get("tests")
     if test and trace:
         out += [f"**Regression test.** `{test}`, test named after `{prop.id}`: it fails on "
                 f"`{variant.name}` and passes on a variant that fixes the property.", ""]
     return out
+
+
+def _other_causes(v: dict, prop, variant, folder: Path, main_why: str) -> list[tuple]:
+    """Other scopes' shortest runs whose explanation differs from the main one's
+    and from each other's (the step number aside)."""
+    def gist(text: str) -> str:
+        return text.split(": ", 1)[-1]
+
+    seen = {gist(main_why)}
+    out = []
+    runs = v.get("coverage", {}).get("violated_in", {})
+    for name, x in sorted(runs.items(), key=lambda kv: kv[1]["length"]):
+        text = _why_of(prop, x["trace"], variant)
+        if not text or gist(text) in seen:
+            continue
+        seen.add(gist(text))
+        out.append((name, x["length"], _rel(x["trace"], folder), text))
+    return out
+
+
+def _why_of(prop, trace: str, variant) -> str:
+    t = read_trace(trace)
+    return explain(prop, t.config, run_actions(variant, t.config, [s.action for s in t.steps]))
 
 
 def _fixes(variants: list) -> list[str]:

@@ -19,4 +19,4 @@ class BadInput(Exception):
     def __str__(self) -> str:
         where = self.source if self.line is None else f"{self.source}:{self.line}"
         what = f"{self.field}: " if self.field else ""
-        return f"{where}: {what}{self.message}"
+        return " ".join(f"{where}: {what}{self.message}".split())   # always one line

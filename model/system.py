@@ -84,6 +84,14 @@ def free_unique(state: State) -> int:
     return n
 
 
+def _reuses_slot(state: State, reg: Register) -> bool:
+    """Does this REGISTER name a ``buf_index`` an entry of its queue already has?
+    Such REGISTERs are offered last, so that shortest runs of other properties
+    (ties broken by action order) do not lean on duplicate header slots."""
+    queue = get_queue(state, reg.qid)
+    return queue is not None and queue.bufring is not None and any(e.id == reg.buf_index for e in queue.ents)
+
+
 class Model:
     """A variant, a configuration and an environment: a finite transition system."""
 
@@ -104,7 +112,7 @@ class Model:
         env = self.env
         out: list = []
         pending_qids = [item[1] for item in state.pending]
-        for reg in env.registers:
+        for reg in sorted(env.registers, key=lambda r: _reuses_slot(state, r)):
             queue = get_queue(state, reg.qid)
             ents = (len(queue.ents) if queue is not None else 0) + pending_qids.count(reg.qid)
             if ents >= env.max_ents:

@@ -10,6 +10,7 @@ step's ``expect``. :func:`write_trace` is the inverse of :func:`read_trace`.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -134,6 +135,9 @@ def _pairs(pairs):
     return seen
 
 
+_CONSTANT_KEY = re.compile(r'"([^"\\]*)"\s*:\s*\[?\s*(?:-?Infinity|NaN)\b')
+
+
 def parse_json_line(text: str, source: str, line: int) -> dict:
     try:
         obj = json.loads(text, object_pairs_hook=_pairs, parse_constant=_no_constants)
@@ -142,6 +146,9 @@ def parse_json_line(text: str, source: str, line: int) -> dict:
         field_name = None
         if msg.startswith("duplicate key"):
             field_name = msg.split("'")[1] if "'" in msg else None
+        elif "is not allowed" in msg:
+            found = _CONSTANT_KEY.search(text)
+            field_name = found.group(1) if found else None
         raise BadInput(source, line, field_name, f"invalid JSON: {msg}") from None
     if not isinstance(obj, dict):
         raise BadInput(source, line, None, "each line must be one JSON object")
@@ -300,7 +307,7 @@ def _step(obj: dict, source: str, line: int) -> TraceStep:
     op = obj.get("op")
     if op is None:
         raise BadInput(source, line, "op", "missing (a step needs an op; a header needs \"trace\": 1)")
-    if op not in STEP_SCHEMA:
+    if not isinstance(op, str) or op not in STEP_SCHEMA:
         raise BadInput(source, line, "op", f"unknown op {json.dumps(op)}; known: {', '.join(STEP_SCHEMA)}")
     action = parse_action(op, obj, source, line, extra=("op", "expect"))
     expect = _check_expect(op, obj["expect"], source, line) if "expect" in obj else None
@@ -334,7 +341,8 @@ def read_trace(path: str | Path) -> Trace:
         raise BadInput(source, None, None, "no such file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise BadInput(source, None, None, f"cannot read: {e}") from None
-    return parse_trace(text.splitlines(), source)
+    # JSON Lines: lines end at "\n" only (JSON strings may hold U+2028 and friends raw).
+    return parse_trace([ln.rstrip("\r") for ln in text.split("\n")], source)
 
 
 # --- running --------------------------------------------------------------------------------
@@ -383,13 +391,15 @@ def run_trace(trace: Trace, variant, stop_at_mismatch: bool = True) -> ReplayRes
     """Replay ``trace`` on ``variant``; every step's observation, and the first mismatch.
 
     Raises :class:`BadInput` for what only running finds (a ``unique`` in use, a
-    buffer ring the counter width cannot hold), before any result is returned.
+    buffer ring the counter width cannot hold), before any result is returned:
+    the whole trace runs even past a mismatch, whose results are then dropped.
     """
     result = ReplayResult(trace)
     cfg = trace.config
     state = INITIAL_STATE
     dev_uniques: set[int] = set()
     cycle_state = None
+    stopped = False
     for n, step in enumerate(trace.steps):
         if n == trace.cycle_start:
             cycle_state = state
@@ -406,10 +416,13 @@ def run_trace(trace: Trace, variant, stop_at_mismatch: bool = True) -> ReplayRes
             raise BadInput(trace.source, step.line, e.field, str(e)) from None
         if op == "request" and obs.via == "dev":
             dev_uniques.add(action.unique)
+        if stopped:
+            continue          # past the first mismatch: only looking for invalid input
         mismatch = compare(step.expect, op, obs)
         result.results.append(StepResult(step, obs, mismatch))
-        if mismatch is not None and stop_at_mismatch:
-            return result
+        stopped = mismatch is not None and stop_at_mismatch
+    if stopped:
+        return result
     if trace.cycle_start is not None:
         result.cycle_closes = state == (state if cycle_state is None else cycle_state)
     return result

@@ -137,10 +137,18 @@ def _recycle_full(cfg, pre, a, post, obs) -> str:
 
 
 def _fifo(cfg, pre, a, post, obs) -> str:
-    q_pre = dict(pre.queues).get(getattr(a, "qid", 0), None) or (pre.queues[0][1] if pre.queues else None)
-    waiting = [r.unique for r in q_pre.req_queue] if q_pre is not None else []
-    handed = [d.unique for d in obs.dispatched]
-    return f"request(s) {handed} handed out while older request(s) {waiting} wait in fuse_req_queue"
+    before = dict(pre.queues)
+    for qid, q in post.queues:
+        q_pre = before.get(qid)
+        if q_pre is None:
+            continue
+        held = {e.req.unique for e in q_pre.ents if e.req is not None}
+        taken = [e.req.unique for e in q.ents if e.req is not None and e.req.unique not in held]
+        waiting = [r.unique for r in q.req_queue if r in q_pre.req_queue]
+        if taken and waiting:
+            return (f"queue {qid}: request(s) {taken} went to an entry while older request(s) "
+                    f"{waiting} stay in fuse_req_queue")
+    return ""
 
 
 WHY = {

@@ -272,19 +272,24 @@ def nothing_queued(cfg, state) -> bool:
 
 
 def fifo(cfg, pre, action, post, obs) -> bool:
-    """No request is handed out while an older one, queued before this step in the
-    same ``fuse_req_queue``, still waits after it."""
-    if not obs.dispatched:
-        return True
-    q_pre = get_queue(pre, step_qid(cfg, action))
-    if q_pre is None:
-        return True
-    order = [r.unique for r in q_pre.req_queue]
-    still = {r.unique for r in get_queue(post, step_qid(cfg, action)).req_queue}
-    for d in obs.dispatched:
-        older = order[:order.index(d.unique)] if d.unique in order else order
-        if any(u in still for u in older):
-            return False
+    """No request is assigned to an entry (taken from, or bypassing, its queue's
+    ``fuse_req_queue``) while an older one, queued before this step, stays queued.
+    Assignment, not the later send, is where the order is decided."""
+    before = dict(pre.queues)
+    for qid, q_post in post.queues:
+        q_pre = before.get(qid)
+        if q_pre is None or not q_pre.req_queue:
+            continue
+        held = {e.req.unique for e in q_pre.ents if e.req is not None}
+        assigned = [e.req.unique for e in q_post.ents if e.req is not None and e.req.unique not in held]
+        if not assigned:
+            continue
+        order = [r.unique for r in q_pre.req_queue]
+        still = {r.unique for r in q_post.req_queue}
+        for u in assigned:
+            older = order[:order.index(u)] if u in order else order
+            if any(o in still for o in older):
+                return False
     return True
 
 

@@ -419,9 +419,8 @@ def serve(impl: Faithful, stdin=sys.stdin, stdout=sys.stdout) -> int:
             answer = impl.reset(obj.get("config", {}))
         else:
             op = obj.pop("op")
-            for key in ("headers", "payload"):
-                if key in obj:
-                    obj[key] = tuple(obj[key])
+            if op == "register":
+                obj["headers"], obj["payload"] = tuple(obj["headers"]), tuple(obj["payload"])
             answer = ops[op](**obj)
         stdout.write(json.dumps(answer) + "\n")
         stdout.flush()

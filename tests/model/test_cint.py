@@ -24,7 +24,7 @@ INT = IntOps()
 SYMBOLIC = {"bitvec": BV, "int": INT}
 
 WIDTHS = sorted(set(range(1, 33)) | {U16, U32, U64})   # counter widths 1..32, u16, u32, u64
-FEW = settings(max_examples=100, deadline=None)
+FEW = settings(max_examples=75, deadline=None)
 
 
 def boundary(w: int) -> list[int]:

@@ -18,7 +18,7 @@ from bufring.model.config import Config
 from bufring.model.ring import BufRing, free_window, initial_ring, recycle, select
 from bufring.model.state import EntState
 from modelkit import (BUF, HDR, HEADERS, PAYLOAD, arrived, bg, breg, commit, committed, d, queue,
-                      req, run, run_json)
+                      req, run_json)
 
 AVAILABLE, USERSPACE = EntState.AVAILABLE, EntState.USERSPACE
 
@@ -86,7 +86,7 @@ def ring_runs(draw):
     return bits, nbufs, start, ops
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(run_=ring_runs())
 def test_select_and_recycle_match_the_c_code_across_the_counter_wrap(run_):
     bits, nbufs, start, ops = run_
@@ -109,7 +109,7 @@ def test_select_and_recycle_match_the_c_code_across_the_counter_wrap(run_):
         assert (r.head, r.tail, list(r.slots)) == (c.head, c.tail, c.bufs)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(bits=st.integers(3, 32), log_n=st.integers(0, 2), data=st.data())
 def test_power_of_two_ring_is_a_fifo_of_free_buffers_across_the_wrap(bits, log_n, data):
     nbufs = 1 << log_n
@@ -293,3 +293,10 @@ def test_background_arrival_with_empty_ring_leaves_the_request_queued():
     q = queue(state)
     assert [r.unique for r in q.req_queue] == [2] and q.bg_queue == ()
     assert q.active_background == 1 and state.active_background == 1
+
+
+@pytest.mark.slow
+@settings(max_examples=3000, deadline=None)
+@given(run_=ring_runs())
+def test_select_and_recycle_match_the_c_code_across_the_counter_wrap_on_many_runs(run_):
+    test_select_and_recycle_match_the_c_code_across_the_counter_wrap.hypothesis.inner_test(run_)

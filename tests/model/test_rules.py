@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from bufring.model.cint import CONCRETE, U16, U32, U64, BitVecOps, IntOps, mask
 from bufring.model.errno import Errno
 from bufring.model.rules import (BUFRING_SETUP_RULES, ENT_BUFRING_RULES, ENT_LEGACY_RULES,
-                                 GATE_RULES, IOVEC_RULES, RegisterValues, first_rejection,
+                                 GATE_RULES, RegisterValues, first_rejection,
                                  headers_size, nr_bufs, payload_size, symbolic_accepts,
                                  symbolic_ret, wants_bufring)
 from bufring.model.uapi import MAX_RW_COUNT, TASK_SIZE_MAX
@@ -67,8 +67,14 @@ def test_bufring_setup_rules_follow_fuse_uring_bufring_setup_order():
 
 def test_entry_rules_are_buf_index_for_bufring_and_iovecs_then_sizes_for_legacy():
     assert [r.name for r in ENT_BUFRING_RULES] == ["ent.buf_index_range"]
-    assert [r.name for r in ENT_LEGACY_RULES] == [r.name for r in IOVEC_RULES] + [
-        "ent.legacy_headers_too_small", "ent.legacy_payload_too_small"]
+    assert [(r.name, r.errno) for r in ENT_LEGACY_RULES] == [
+        ("iovec.headers_len_negative", Errno.EINVAL),
+        ("iovec.payload_len_negative", Errno.EINVAL),
+        ("iovec.headers_not_user", Errno.EFAULT),
+        ("iovec.payload_not_user", Errno.EFAULT),
+        ("ent.legacy_headers_too_small", Errno.EINVAL),
+        ("ent.legacy_payload_too_small", Errno.EINVAL),
+    ]
 
 
 def test_zero_queue_depth_is_found_before_a_bad_iovec():
@@ -183,7 +189,7 @@ def concrete(name: str, p: RegisterValues):
 
 @pytest.mark.parametrize("interp", ["bitvec", "int"])
 @pytest.mark.parametrize("name", sorted(LISTS))
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(p=register_values())
 def test_rule_list_symbolic_ret_matches_first_concrete_rejection(name, interp, p):
     assert evaluate(interp, name, p) == concrete(name, p)

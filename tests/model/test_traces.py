@@ -17,7 +17,7 @@ from bufring.model.state import INITIAL_STATE
 from bufring.model.traces import (expect_of, format_trace, parse_trace, read_trace, run_trace,
                                   write_trace)
 from bufring.model.variant import V2
-from modelkit import BUF, HDR, HEADERS, PAYLOAD, breg, commit, lreg, req
+from modelkit import BUF, HDR, HEADERS, PAYLOAD, breg, commit, lreg
 
 SRC = "t.jsonl"
 HEADER = {"trace": 1, "variant": "v2", "config": {"nr_queues": 1}}
@@ -91,7 +91,7 @@ configs = st.builds(Config, nr_queues=st.integers(1, (1 << 32) - 1), max_payload
                     fetch_on_register=st.booleans())
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(cfg=configs, steps=st.lists(actions, max_size=8), variant=st.one_of(st.none(), st.text(max_size=5)))
 def test_format_then_parse_gives_the_same_actions_and_config(cfg, steps, variant):
     text = format_trace(variant, cfg, [(a, None) for a in steps])
@@ -145,7 +145,7 @@ def observations(cfg, steps):
     return out
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(run_=model_runs())
 def test_run_formatted_with_expect_of_replays_with_no_mismatch(run_):
     cfg, steps = run_
@@ -421,3 +421,10 @@ def test_unicode_line_separator_inside_a_json_string_is_not_a_line_break(tmp_pat
     with pytest.raises(BadInput) as e:
         run_trace(read_trace(path), V2)
     assert (e.value.line, e.value.field) == (3, "op")
+
+
+@pytest.mark.slow
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(run_=model_runs())
+def test_run_formatted_with_expect_of_replays_with_no_mismatch_on_many_runs(run_):
+    test_run_formatted_with_expect_of_replays_with_no_mismatch.hypothesis.inner_test(run_)
