@@ -169,9 +169,9 @@ def _deadlock(variant, scope, model, space, canonical, run) -> None:
 
 def _drains_with_more_arrivals(variant, scope, start, canonical) -> bool:
     from bufring.specs.predicates import nothing_queued
-    relaxed = Model(variant, scope.config, scope.env.relaxed(EXTRA_LIVE))
-    relaxed.init_states = lambda: (start,)
-    space = bfs(relaxed, max_states=scope.max_states, canonical=canonical)
+    relaxed = Model(variant, scope.config, scope.env.relaxed(EXTRA_LIVE), init=(start,))
+    space = bfs(relaxed, max_states=scope.max_states, canonical=canonical, keep_edges=False,
+                until=lambda s: nothing_queued(scope.config, s))
     return any(nothing_queued(scope.config, s) for s in space.states)
 
 

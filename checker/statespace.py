@@ -99,20 +99,24 @@ def enabled_classes(model, state) -> set:
 
 def bfs(model, *, max_states: int, canonical: Callable | None = None,
         on_state: Callable | None = None, on_step: Callable | None = None,
-        progress: Callable | None = None, keep_edges: bool = True) -> StateSpace:
+        progress: Callable | None = None, keep_edges: bool = True,
+        until: Callable | None = None) -> StateSpace:
     """Explore every state reachable from ``model.init_states()``, breadth first.
 
     ``canonical`` (symmetry reduction) maps a state to its representative; the
     representative is what is stored and expanded. Stops with ``capped`` set once
-    ``max_states`` states are stored. ``progress(space, frontier)`` is called
-    now and then.
+    ``max_states`` states are stored, or as soon as a state satisfying ``until``
+    is stored. ``progress(space, frontier)`` is called now and then.
     """
     started = time.perf_counter()
     space = StateSpace()
     index: dict = {}
     key = canonical or (lambda s: s)
 
+    found = False
+
     def add(state, parent: int, action, d: int) -> int:
+        nonlocal found
         idx = len(space.states)
         index[key(state)] = idx
         space.states.append(state if canonical is None else key(state))
@@ -121,6 +125,8 @@ def bfs(model, *, max_states: int, canonical: Callable | None = None,
         space.via.append(action)
         if on_state is not None:
             on_state(idx, space.states[idx])
+        if until is not None and until(space.states[idx]):
+            found = True
         return idx
 
     for s in model.init_states():
@@ -129,7 +135,7 @@ def bfs(model, *, max_states: int, canonical: Callable | None = None,
     cursor = 0
     last_report = time.perf_counter()
     successors = model.successors
-    while cursor < len(space.states):
+    while cursor < len(space.states) and not found:
         state = space.states[cursor]
         d = space.depth[cursor] + 1
         for action, nxt, obs in successors(state):

@@ -95,13 +95,15 @@ def _reuses_slot(state: State, reg: Register) -> bool:
 class Model:
     """A variant, a configuration and an environment: a finite transition system."""
 
-    def __init__(self, variant, config: Config, env: Environment):
+    def __init__(self, variant, config: Config, env: Environment, init: tuple[State, ...] = (INITIAL_STATE,)):
         self.variant = variant
         self.config = config
         self.env = env
+        self.init = init
 
     def init_states(self) -> tuple[State, ...]:
-        return (INITIAL_STATE,)
+        """The connection with no ring yet, unless the model was started elsewhere."""
+        return self.init
 
     def next_state(self, state: State, action):
         """``(next state, observation)`` of one action."""
