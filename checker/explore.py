@@ -26,6 +26,8 @@ from bufring.checker.statespace import bfs, enabled_classes
 from bufring.checker.symmetry import canonical_uniques
 from bufring.checker.verdict import Status, Verdict
 from bufring.model.actions import OP_NAMES
+from bufring.model.errors import BadInput
+from bufring.model.kernel import InvalidStep
 from bufring.model.system import Model
 from bufring.specs.catalog import CATALOG, Kind, Property
 from bufring.specs.scopes import Scope
@@ -53,7 +55,8 @@ class ScopeRun:
     seconds: float
     capped: bool
     reductions: list
-    findings: dict = field(default_factory=dict)       # property id -> Finding
+    findings: dict = field(default_factory=dict)       # property id -> Finding (None: undecided)
+    peak_mib: float = 0.0                              # process peak RSS when the scope finished
 
     def coverage(self) -> dict:
         return {"scope": self.scope.name, "states": self.states, "transitions": self.transitions,
@@ -62,7 +65,7 @@ class ScopeRun:
 
     def run_json(self) -> dict:
         return {"scope": self.scope.name, "states": self.states, "transitions": self.transitions,
-                "depth": self.depth, "seconds": round(self.seconds, 3), "peak_mib": peak_mib(),
+                "depth": self.depth, "seconds": round(self.seconds, 3), "peak_mib": self.peak_mib,
                 "capped": self.capped}
 
 
@@ -94,6 +97,26 @@ def concrete_path(model: Model, space, index: int, canonical) -> list:
         else:
             raise RuntimeError("path rebuild failed: the model is not deterministic")
     return actions
+
+
+def _concrete_step(model: Model, path: list, prop: Property, action, canonical):
+    """The action that shows a step finding from the concrete end of ``path``.
+
+    Without symmetry it is the recorded action. With it, the recorded action was
+    taken on a representative and may name renamed uniques, so the concrete
+    state's own actions are searched for one whose step shows the same finding
+    (one exists: the renaming maps the representative's step onto it)."""
+    if canonical is None:
+        return action
+    state = model.init_states()[0]
+    for a in path:
+        state, _ = model.next_state(state, a)
+    cfg = model.config
+    wanted = prop.kind is Kind.SOMETIMES
+    for a, nxt, obs in model.successors(state):
+        if type(a) is type(action) and prop.check_step(cfg, state, a, nxt, obs) == wanted:
+            return a
+    raise RuntimeError(f"no concrete step shows {prop.id}: the symmetry is not one of the model")
 
 
 def edge_action(model: Model, space, src: int, dst: int, canonical):
@@ -131,15 +154,19 @@ def explore_scope(variant, scope: Scope, properties=CATALOG, *, symmetry: bool =
             if p.id not in found and p.check_step(cfg, pre, action, post, obs) == (p.kind is Kind.SOMETIMES):
                 found[p.id] = ("step", src, action)
 
-    space = bfs(model, max_states=max_states or scope.max_states, canonical=canonical,
-                on_state=on_state, on_step=on_step, progress=progress)
+    try:
+        space = bfs(model, max_states=max_states or scope.max_states, canonical=canonical,
+                    on_state=on_state, on_step=on_step, progress=progress)
+    except InvalidStep as e:
+        raise BadInput(scope.source, None, e.field, f"scope {scope.name}: {e}") from None
     run = ScopeRun(scope, len(space.states), space.transitions, space.max_depth, space.seconds,
                    space.capped, ["symmetry: request uniques"] if symmetry else [])
+    by_id = {p.id: p for p in properties}
     for pid, where in found.items():
-        if where[0] == "state":
-            run.findings[pid] = Finding(concrete_path(model, space, where[1], canonical))
-        else:
-            run.findings[pid] = Finding(concrete_path(model, space, where[1], canonical) + [where[2]])
+        path = concrete_path(model, space, where[1], canonical)
+        if where[0] == "step":
+            path.append(_concrete_step(model, path, by_id[pid], where[2], canonical))
+        run.findings[pid] = Finding(path)
     wanted = {p.id for p in properties}
     if not space.capped:
         started = time.perf_counter()
@@ -148,6 +175,7 @@ def explore_scope(variant, scope: Scope, properties=CATALOG, *, symmetry: bool =
         if "flow.eventually_dispatched" in wanted:
             _liveness(variant, scope, model, space, canonical, run, symmetry)
         run.seconds += time.perf_counter() - started
+    run.peak_mib = peak_mib()
     return run
 
 
@@ -158,8 +186,12 @@ def _deadlock(variant, scope, model, space, canonical, run) -> None:
     cfg = scope.config
     goal = [nothing_queued(cfg, s) for s in space.states]
     for idx in stuck_states(space, goal):
-        if _drains_with_more_arrivals(variant, scope, space.states[idx], canonical):
+        drains = _drains_with_more_arrivals(variant, scope, space.states[idx], canonical)
+        if drains:
             continue
+        if drains is None:                    # the re-check was capped: undecided
+            run.findings["flow.no_deadlock"] = None
+            return
         run.findings["flow.no_deadlock"] = Finding(
             concrete_path(model, space, idx, canonical),
             note="from the last state no sequence of commits and arrivals empties the queues "
@@ -167,12 +199,16 @@ def _deadlock(variant, scope, model, space, canonical, run) -> None:
         return
 
 
-def _drains_with_more_arrivals(variant, scope, start, canonical) -> bool:
+def _drains_with_more_arrivals(variant, scope, start, canonical) -> bool | None:
+    """Can the queues empty from ``start`` with EXTRA_LIVE more requests allowed?
+    None when the search hit the state cap before deciding."""
     from bufring.specs.predicates import nothing_queued
     relaxed = Model(variant, scope.config, scope.env.relaxed(EXTRA_LIVE), init=(start,))
     space = bfs(relaxed, max_states=scope.max_states, canonical=canonical, keep_edges=False,
                 until=lambda s: nothing_queued(scope.config, s))
-    return any(nothing_queued(scope.config, s) for s in space.states)
+    if any(nothing_queued(scope.config, s) for s in space.states):
+        return True
+    return None if space.capped else False
 
 
 def _liveness(variant, scope, model, space, canonical, run, symmetry: bool) -> None:
@@ -270,8 +306,14 @@ def combine_scopes(variant, prop: Property, runs: list, folder: Path) -> Verdict
     """One verdict for ``prop`` from all scopes, with the shortest trace written."""
     statuses = [(scope_status(prop, r), r) for r in runs]
     shown = [(s, r) for s, r in statuses if s in (Status.VIOLATED, Status.REACHED)]
-    coverage = {"scopes": [r.coverage() for r in runs],
-                "seconds": round(sum(r.seconds for r in runs), 3)}
+    coverage = {"scope": ", ".join(r.scope.name for r in runs),
+                "states": sum(r.states for r in runs),
+                "transitions": sum(r.transitions for r in runs),
+                "depth": max((r.depth for r in runs), default=0),
+                "capped": any(r.capped for r in runs),
+                "reductions": sorted({x for r in runs for x in r.reductions}),
+                "seconds": round(sum(r.seconds for r in runs), 3),
+                "scopes": [r.coverage() for r in runs]}
     if shown:
         status, run = min(shown, key=lambda sr: len(sr[1].findings[prop.id].actions))
         path = _write(variant, prop, status, run, folder)

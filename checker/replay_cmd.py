@@ -16,8 +16,8 @@ from bufring.checker.render import console_for
 from bufring.model.actions import OP_NAMES
 from bufring.model.errno import Errno
 from bufring.model.errors import BadInput
-from bufring.model.traces import (ReplayResult, StepResult, observation_json,
-                                  read_trace, run_trace)
+from bufring.model.traces import (ReplayResult, StepResult, action_json,
+                                  observation_json, read_trace, run_trace)
 from bufring.model.variant import load_variant
 
 
@@ -86,17 +86,19 @@ def _print_json(result: ReplayResult, out, with_file: bool) -> None:
 
 
 def _args_text(action) -> str:
-    op = OP_NAMES[type(action)]
-    if op == "register":
-        return (f"qid={action.qid} flags={action.flags:#x} buf_index={action.buf_index} "
-                f"queue_depth={action.queue_depth} buf_size={action.buf_size} "
-                f"headers={action.headers[0]:#x}+{action.headers[1]:#x} "
-                f"payload={action.payload[0]:#x}+{action.payload[1]:#x}")
-    if op == "request":
-        kind = "bg" if action.background else "fg"
-        return f"qid={action.qid} unique={action.unique} payload={'yes' if action.payload else 'no'} {kind}"
-    return f"qid={action.qid} commit_id={action.commit_id}" + (
-        f" reply_error={action.reply_error}" if action.reply_error else "")
+    """The step's arguments as ``name=value`` (addresses and flags in hex)."""
+    parts = []
+    for name, value in action_json(action).items():
+        if name == "op":
+            continue
+        if isinstance(value, list):
+            value = f"{value[0]:#x}+{value[1]:#x}"
+        elif name == "flags":
+            value = f"{value:#x}"
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        parts.append(f"{name}={value}")
+    return " ".join(parts)
 
 
 def _result_text(r: StepResult) -> str:

@@ -278,10 +278,20 @@ class IntOps:
         return x
 
     def add(self, x, y, bits):
-        return self._wrap(x + y, bits)
+        """``(x + y) mod 2**bits``. Both operands lie in ``[0, 2**bits)``, so the sum
+        wraps at most once: written as one comparison instead of ``mod``, which
+        keeps linear queries linear (z3's ``mod`` by 2^32 stalled its LIA solver)."""
+        s = x + y
+        if isinstance(s, int):
+            return s % (1 << bits)
+        return self.z3.If(s >= (1 << bits), s - (1 << bits), s)
 
     def sub(self, x, y, bits):
-        return self._wrap(x - y, bits)
+        """``(x - y) mod 2**bits``, wrapping at most once (see :meth:`add`)."""
+        d = x - y
+        if isinstance(d, int):
+            return d % (1 << bits)
+        return self.z3.If(d < 0, d + (1 << bits), d)
 
     def mul(self, x, y, bits):
         return self._wrap(x * y, bits)

@@ -10,7 +10,6 @@ step's ``expect``. :func:`write_trace` is the inverse of :func:`read_trace`.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -122,34 +121,57 @@ class ReplayResult:
 
 # --- reading ------------------------------------------------------------------------------
 
-def _no_constants(name: str):
-    raise ValueError(f"{name} is not allowed")
+class _Constant:
+    """What ``NaN``/``Infinity`` parse to, so that the reader can say where they are."""
+
+    def __init__(self, name: str):
+        self.name = name
 
 
-def _pairs(pairs):
-    seen = {}
+class _Object(dict):
+    """A JSON object that remembers a key it saw twice."""
+
+    duplicate: str | None = None
+
+
+def _pairs(pairs) -> _Object:
+    obj = _Object()
     for key, value in pairs:
-        if key in seen:
-            raise ValueError(f"duplicate key {key!r}")
-        seen[key] = value
-    return seen
+        if key in obj and obj.duplicate is None:
+            obj.duplicate = key
+        obj[key] = value
+    return obj
 
 
-_CONSTANT_KEY = re.compile(r'"([^"\\]*)"\s*:\s*\[?\s*(?:-?Infinity|NaN)\b')
+def _first_problem(value, path: str = ""):
+    """(path, message) of the first duplicate key or NaN/Infinity in ``value``."""
+    if isinstance(value, _Constant):
+        return path, f"{value.name} is not allowed"
+    if isinstance(value, _Object):
+        if value.duplicate is not None:
+            return (f"{path}.{value.duplicate}" if path else value.duplicate), "duplicate key"
+        for key, item in value.items():
+            found = _first_problem(item, f"{path}.{key}" if path else key)
+            if found:
+                return found
+    if isinstance(value, list):
+        for n, item in enumerate(value):
+            found = _first_problem(item, f"{path}[{n}]")
+            if found:
+                return found
+    return None
 
 
 def parse_json_line(text: str, source: str, line: int) -> dict:
+    """One JSON object, strictly: a duplicate key or NaN/Infinity anywhere is an
+    error naming its path (``config.nr_queues``, ``headers[1]``)."""
     try:
-        obj = json.loads(text, object_pairs_hook=_pairs, parse_constant=_no_constants)
+        obj = json.loads(text, object_pairs_hook=_pairs, parse_constant=_Constant)
     except ValueError as e:
-        msg = str(e)
-        field_name = None
-        if msg.startswith("duplicate key"):
-            field_name = msg.split("'")[1] if "'" in msg else None
-        elif "is not allowed" in msg:
-            found = _CONSTANT_KEY.search(text)
-            field_name = found.group(1) if found else None
-        raise BadInput(source, line, field_name, f"invalid JSON: {msg}") from None
+        raise BadInput(source, line, None, f"invalid JSON: {e}") from None
+    problem = _first_problem(obj)
+    if problem:
+        raise BadInput(source, line, problem[0], f"invalid JSON: {problem[1]}")
     if not isinstance(obj, dict):
         raise BadInput(source, line, None, "each line must be one JSON object")
     return obj

@@ -42,6 +42,7 @@ class Scope:
     env: Environment
     fairness: str = "answers_all"
     max_states: int = 2_000_000
+    source: str = "built-in"      # the scope file it came from
 
     def bounds(self) -> dict:
         """The scope's bounds, for a verdict's coverage."""
@@ -166,7 +167,7 @@ def load_scope(spec: str) -> Scope:
         raise BadInput(spec, None, "register", "a scope needs at least one register line")
     name, doc, cfg, env_args, fairness, max_states = header
     return Scope(name, doc, cfg, Environment(registers=tuple(registers), **env_args),
-                 fairness=fairness, max_states=max_states)
+                 fairness=fairness, max_states=max_states, source=spec)
 
 
 def _scope_header(obj: dict, source: str, line: int):

@@ -202,19 +202,24 @@ def test_duplicate_key_in_config_names_the_key():
     assert e.line == 1 and "nr_queues" in str(e)
 
 
-@pytest.mark.xfail(strict=True, reason="model bug: traces.parse_json_line rejects NaN/Infinity "
-                   "through json's parse_constant, which does not know the key, so the BadInput "
-                   "names no field (TRACE-FORMAT Errors: file, line and field)")
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_nan_or_infinity_is_invalid_and_names_its_field(constant):
     e = bad(REG, '{"op": "request", "qid": %s, "unique": 1, "payload": true}' % constant)
     assert_names(e, 2, "qid")
 
 
-@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
-def test_nan_or_infinity_is_invalid(constant):
-    e = bad(REG, '{"op": "request", "qid": %s, "unique": 1, "payload": true}' % constant)
-    assert (e.source, e.line) == (SRC, 2)
+def test_nan_later_in_a_list_names_its_field():
+    e = bad(json.dumps(REG).replace(f"[{PAYLOAD}, {2 * BUF}]", f"[{PAYLOAD}, NaN]"))
+    assert (e.line, e.field) in ((1, "payload"), (1, "payload[1]"))
+
+
+@pytest.mark.parametrize("text, field", [
+    ('{"trace": 1, "config": {"nr_queues": 1, "nr_queues": 2}}', "config.nr_queues"),
+    ('{"trace": 1, "config": {"nr_queues": NaN}}', "config.nr_queues"),
+    ('{"op": "commit", "qid": 0, "commit_id": 1, "expect": {"ret": 0, "ret": 1}}', "expect.ret"),
+], ids=["config-duplicate", "config-nan", "expect-duplicate"])
+def test_duplicate_key_or_nan_in_a_nested_object_names_its_path(text, field):
+    assert_names(bad(text), 1, field)
 
 
 @pytest.mark.parametrize("objs, line, field", [
@@ -323,10 +328,6 @@ def test_step_with_missing_unknown_or_mistyped_argument_is_invalid(obj, field):
     assert_names(bad(REG, obj), 2, field)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="model bug: traces._step tests `op not in STEP_SCHEMA` on the raw JSON "
-                          "value; a list or object op is unhashable and raises TypeError (a "
-                          "traceback from the CLI) instead of BadInput")
 @pytest.mark.parametrize("op", [["register"], {"name": "register"}])
 def test_op_that_is_a_list_or_object_is_invalid(op):
     assert_names(bad(replace(REQ, op=op)), 1, "op")
@@ -386,10 +387,6 @@ def test_failing_register_breaking_the_counter_rule_is_valid():
     assert run_trace(trace, V2).results[0].observation.ret == -22
 
 
-@pytest.mark.xfail(strict=True, reason="model bug: run_trace stops at the first expect mismatch, so "
-                   "a unique reused (or a counter-rule ring) after it is never found: the invalid "
-                   "trace gives a mismatch (exit 1, steps printed) instead of BadInput (exit 2, "
-                   "TRACE-FORMAT: found before anything is printed)")
 def test_invalid_step_after_a_mismatch_is_still_found():
     e = bad(REG, replace(REQ, expect={"queued": True}), REQ)
     assert_names(e, 3, "unique")
@@ -409,10 +406,6 @@ def test_file_that_is_not_utf8_is_invalid(tmp_path):
     assert e.value.source == str(path)
 
 
-@pytest.mark.xfail(strict=True, reason="model bug: read_trace splits the file with str.splitlines(), "
-                   "which also breaks at U+2028, U+2029, U+0085 and other separators that JSON "
-                   "allows raw inside strings; a valid trace is rejected and later line numbers "
-                   "are shifted (TRACE-FORMAT: physical line numbers, one object per line)")
 @pytest.mark.parametrize("sep", ["\u2028", "\u0085"])
 def test_unicode_line_separator_inside_a_json_string_is_not_a_line_break(tmp_path, sep):
     path = tmp_path / "sep.jsonl"
