@@ -231,6 +231,6 @@ def concrete_outcome(variant, cfg: Config, a: Register, existing: Existing = Exi
                      ring_queue_depth: int | None = None) -> RegisterOutcome:
     """:func:`register_path` on ``CONCRETE`` for one REGISTER action (tests compare
     it with ``model.kernel``)."""
-    from bufring.model.kernel import register_values
+    from bufring.model.register import register_values
     p = register_values(cfg, a, ring_queue_depth)
     return register_path(CONCRETE, variant, p, existing)
