@@ -5,11 +5,13 @@ import json
 import shlex
 import sys
 import time
+from pathlib import Path
 
 from bufring.checker.check import ENGINES, check_variant
 from bufring.checker.cli import version
 from bufring.checker.junit import write_junit
 from bufring.checker.render import console_for, verdict_table
+from bufring.checker.testgen import generate_tests
 from bufring.checker.report import save_results, write_report
 from bufring.checker.verdict import exit_code
 from bufring.model.errors import BadInput
@@ -51,8 +53,11 @@ def cmd_check(args, out, err) -> int:
     checks = [check_variant(v, scopes=scopes, out=args.out, engines=tuple(args.engine or ENGINES),
                             fuzz_examples=args.fuzz_examples, seed=args.seed, timeout=args.timeout,
                             progress=show) for v in variants]
+    tests = generate_tests(args.out, Path(args.out) / "tests")
     results = {"bufring": version(), "command": "bufring " + shlex.join(sys.argv[1:] or ["check"]),
                "seconds": round(time.perf_counter() - started, 1),
+               "tests": f"tests/test_bufring_regressions.py ({len(tests.cases)} cases, "
+                        f"{tests.vectors} REGISTER vectors)",
                "variants": [{**c.to_json(), "source": c.variant.source} for c in checks]}
     save_results(args.out, results)
     report = write_report(args.out, results)

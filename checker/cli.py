@@ -11,6 +11,7 @@ Exit codes: 0 all hold / conforms, 1 violated / diverged / rejected,
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Callable, TextIO
 
@@ -75,6 +76,9 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
     except KeyboardInterrupt:
         print("bufring: interrupted", file=err)
         return 130
+    except BrokenPipeError:             # e.g. `bufring replay --json F | head`
+        sys.stderr = open(os.devnull, "w")
+        return 0
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ non-vacuously, else ``vacuous``.
 """
 from __future__ import annotations
 
+import dataclasses
 import resource
 import time
 from dataclasses import dataclass, field
@@ -132,6 +133,8 @@ def explore_scope(variant, scope: Scope, properties=CATALOG, *, symmetry: bool =
                   max_states: int | None = None, progress=None) -> ScopeRun:
     """Search one scope exhaustively (up to its state cap) and collect findings."""
     cfg = scope.config
+    if max_states is not None:
+        scope = dataclasses.replace(scope, max_states=max_states)   # caps every search below
     model = Model(variant, cfg, scope.env)
     canonical = canonical_uniques if symmetry else None
     state_props = [p for p in properties if p.check_state is not None]
@@ -155,7 +158,7 @@ def explore_scope(variant, scope: Scope, properties=CATALOG, *, symmetry: bool =
                 found[p.id] = ("step", src, action)
 
     try:
-        space = bfs(model, max_states=max_states or scope.max_states, canonical=canonical,
+        space = bfs(model, max_states=scope.max_states, canonical=canonical,
                     on_state=on_state, on_step=on_step, progress=progress)
     except InvalidStep as e:
         raise BadInput(scope.source, None, e.field, f"scope {scope.name}: {e}") from None
@@ -338,9 +341,13 @@ def combine_scopes(variant, prop: Property, runs: list, folder: Path) -> Verdict
         return Verdict(prop.id, prop.kind, Status.UNREACHED, {"explore": "unreached"},
                        coverage=coverage, message="not reached in any scope")
     holding = [r.scope.name for s, r in statuses if s is Status.HOLDS]
+    vacuous = [r.scope.name for s, r in statuses if s is Status.VACUOUS]
     if holding:
+        msg = f"holds in every scope: non-vacuously in {', '.join(holding)}"
+        if vacuous:
+            msg += f"; vacuously in {', '.join(vacuous)}"
         return Verdict(prop.id, prop.kind, Status.HOLDS, {"explore": "holds"}, coverage=coverage,
-                       message=f"holds in every scope; non-vacuously in {', '.join(holding)}")
+                       message=msg)
     missing = sorted({w for r in runs for w in prop.needs if w not in r.findings})
     return Verdict(prop.id, prop.kind, Status.VACUOUS, {"explore": "vacuous"}, coverage=coverage,
                    message=f"holds only vacuously: witness(es) {', '.join(missing)} never reached")

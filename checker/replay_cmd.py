@@ -65,9 +65,13 @@ def cmd_replay(args, out, err) -> int:
             _print_json(result, out, with_file=len(results) > 1)
         else:
             _print_table(result, out)
-    failed = [r for r in results if r.first_mismatch is not None]
+    failed = [r for r in results if r.first_mismatch is not None or r.cycle_closes is False]
     for r in failed:
         m = r.first_mismatch
+        if m is None:
+            err.write(f"bufring: {r.trace.source}: cycle: the lasso's last state is not the state "
+                      "where its cycle starts\n")
+            continue
         key, want, have = m.mismatch
         err.write(f"bufring: {r.trace.source}:{m.step.line}: {key}: expected {json.dumps(want)}, "
                   f"observed {json.dumps(have)}\n")
@@ -110,6 +114,8 @@ def _result_text(r: StepResult) -> str:
         parts.append(f"ent={o.ent}")
     if o.via is not None:
         parts.append(f"via={o.via}" + (" queued" if o.queued else ""))
+    if o.pending:
+        parts.append("pending")
     for d in o.dispatched:
         buf = "" if d.buf_id is None else f" buf={d.buf_id}"
         parts.append(f"-> ent {d.ent} unique {d.unique}{buf} payload@{d.payload_addr:#x} "

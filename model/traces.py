@@ -405,7 +405,7 @@ def live_uniques(state: State) -> set[int]:
     for _, q in state.queues:
         out.update(r.unique for r in q.req_queue)
         out.update(r.unique for r in q.bg_queue)
-        out.update(e.req.unique for e in q.ents if e.req is not None)
+        out.update(e.req.unique for e in q.ents if e.req is not None and not e.stale)
     return out
 
 

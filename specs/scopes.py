@@ -181,7 +181,9 @@ def _scope_header(obj: dict, source: str, line: int):
     for key, value in (("name", name), ("doc", doc)):
         if not isinstance(value, str):
             raise BadInput(source, line, key, "must be a string")
-    cfg = parse_config(obj.get("config", {}), source, line)
+    # Keys a scope file leaves out take the default scopes' values (3-bit counters,
+    # the smallest max_payload_sz), not the trace format's: a scope must stay finite.
+    cfg = parse_config({"counter_bits": 3, "max_payload_sz": BS, **obj.get("config", {})}, source, line)
     env_args = {}
     for key, low, default in (("max_ents", 1, 2), ("max_live", 0, 2), ("threads", 1, 2)):
         value = obj.get(key, default)
