@@ -29,8 +29,8 @@ def add_parser(sub) -> None:
                    help="explore these scopes (repeatable; default: all default scopes)")
     p.add_argument("--engine", action="append", default=[], choices=ENGINES,
                    help="run only these engines (repeatable; default: all)")
-    p.add_argument("--fuzz-examples", type=int, default=60, metavar="N",
-                   help="fuzz examples per round (default 60)")
+    p.add_argument("--fuzz-examples", type=int, default=10, metavar="N",
+                   help="fuzz examples per round, 2 rounds at most (default 10)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="fuzz seed (default 0)")
     p.add_argument("--timeout", type=float, default=5.0, metavar="S",
                    help="z3 timeout per query in seconds (default 5)")
