@@ -10,8 +10,11 @@ import importlib
 COMMAND_MODULES = (
     "check_cmd",
     "explore_cmd",
+    "prove_cmd",
+    "fuzz_cmd",
     "replay_cmd",
     "layout_cmd",
+    "gen_tests_cmd",
     "report_cmd",
     "properties_cmd",
     "variants_cmd",

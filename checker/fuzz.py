@@ -42,7 +42,7 @@ ENGINE = "fuzz"
 
 @dataclass(frozen=True)
 class FuzzOptions:
-    examples: int = 150              # Hypothesis examples per round
+    examples: int = 300              # Hypothesis examples per round
     steps: int = 60                  # at most this many steps per run
     seed: int | None = 0
     max_rounds: int = 12

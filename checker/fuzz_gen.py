@@ -53,20 +53,21 @@ def configs(draw, options: GenOptions = CONFORMANCE) -> Config:
     """A run configuration: widths 3..32, starts near the wrap, small payload sizes."""
     bits = draw(st.one_of(st.sampled_from([32, 3, 4, 5, 8, 16]), st.integers(3, 32)))
     span = 1 << bits
-    kind = draw(st.sampled_from(["zero", "near_wrap", "near_wrap_tight", "any"]))
+    kind = draw(st.sampled_from(["zero", "wrap_at_setup", "near_wrap", "wrap_at_setup", "any"]))
     if kind == "zero":
         start = 0
+    elif kind == "wrap_at_setup":
+        # a ring of the largest size this allows has its tail wrap at setup; mostly
+        # sizes that do not divide 2^bits, where the wrap moves the slot index
+        start = span - min(span - 1, draw(st.sampled_from([3, 5, 6, 7, 2, 4, 12])))
     elif kind == "near_wrap":
-        # room for a few buffers, so that head and tail both cross 2^bits soon
         start = span - draw(st.integers(min(span - 1, 2), min(span - 1, 16)))
-    elif kind == "near_wrap_tight":
-        start = span - draw(st.integers(1, min(span - 1, 3)))
     else:
         start = draw(st.integers(0, span - 2))
     return Config(
-        nr_queues=draw(st.integers(1, options.max_queues)),
+        nr_queues=draw(st.one_of(st.just(1), st.integers(1, options.max_queues))),
         max_payload_sz=draw(st.sampled_from([8192, 12288, 16384, 131072])),
-        max_background=draw(st.integers(0, 12)),
+        max_background=draw(st.one_of(st.integers(0, 2), st.integers(0, 12))),
         counter_bits=bits,
         counter_start=start,
         fetch_on_register=draw(st.booleans()),
@@ -85,11 +86,23 @@ INVALID_CLASSES = (
     "qid_range", "unknown_flags", "zero_depth", "zero_buf_size", "headers_negative",
     "payload_negative", "headers_fault", "payload_fault", "headers_small", "buf_size_small",
     "nbufs_zero", "nbufs_many", "buf_index_range", "mode_mismatch", "legacy_headers_small",
-    "legacy_payload_small",
+    "legacy_payload_small", "rw_cap",
 )
-_COMBINABLE = ("zero_depth", "headers_negative", "payload_negative", "headers_fault",
-               "payload_fault", "headers_small", "buf_size_small", "nbufs_zero", "nbufs_many",
-               "unknown_flags", "qid_range", "buf_index_range")
+# Two faults whose errnos differ, or whose checks sit at different places of the
+# kernel's order (SEMANTICS §3.2 to §3.4): an implementation that checks them in
+# another order answers another errno, or the same errno for another reason.
+COMBOS = (
+    ("headers_fault", "headers_small"), ("payload_fault", "buf_size_small"),
+    ("payload_fault", "nbufs_zero"), ("headers_fault", "buf_size_small"),
+    ("payload_fault", "headers_small"), ("headers_fault", "payload_negative"),
+    ("zero_depth", "headers_fault"), ("zero_buf_size", "payload_fault"),
+    ("qid_range", "headers_fault"), ("unknown_flags", "payload_fault"),
+    ("headers_small", "buf_size_small"), ("buf_size_small", "nbufs_many"),
+    ("headers_fault", "payload_fault"), ("headers_negative", "payload_fault"),
+    ("mode_mismatch", "headers_fault"), ("unknown_flags", "mode_mismatch"),
+    ("legacy_headers_small", "payload_fault"), ("qid_range", "unknown_flags"),
+    ("rw_cap", "headers_small"), ("rw_cap", "payload_fault"),
+)
 
 
 def _region_base(data, where: str, qid: int, length: int, options: GenOptions) -> int:
@@ -110,10 +123,19 @@ def _new_bufring(data, cfg: Config, qid: int, options: GenOptions) -> dict:
     depth = data.draw(st.integers(1, depth_max), label="queue_depth")
     buf_size = cfg.max_payload_sz + data.draw(st.sampled_from([0, 4096, 1]), label="buf_size extra")
     cap = nbufs_cap(cfg)
-    roll = data.draw(st.integers(0, 15)) if options.deep else 1
-    nb_max = cap if roll == 0 else (min(cap, 300) if roll <= 2 else min(cap, 8))
+    # deep runs: now and then a large ring, rarely the largest the rules allow (65535);
+    # the catalog's ring predicates cost O(nbufs) per step, so large rings stay rare
+    roll = data.draw(st.integers(0, 63), label="ring size class") if options.deep else 63
+    nb_max = (cap if roll == 0 else min(cap, 1024) if roll <= 4 else
+              min(cap, 64) if roll <= 12 else min(cap, 7))
     nb_max = min(nb_max, (MAX_RW_COUNT - depth * REQ_HEADER_SZ) // buf_size)
-    nbufs = data.draw(st.integers(1, max(1, nb_max)), label="nbufs")
+    # all the room the counter rule leaves (the tail wraps right away, SEMANTICS §8.2
+    # item 12), or any count up to the bound
+    nb_max = max(1, nb_max)
+    if nb_max <= 16 and data.draw(st.integers(0, 2), label="all the room") < 2:
+        nbufs = nb_max
+    else:
+        nbufs = data.draw(st.integers(1, nb_max), label="nbufs")
     trailing = data.draw(st.sampled_from([0, buf_size - 1, 1]), label="trailing bytes")
     headers_len = depth * REQ_HEADER_SZ + data.draw(st.sampled_from([0, REQ_HEADER_SZ, 1]))
     payload_len = nbufs * buf_size + trailing
@@ -142,7 +164,9 @@ def _join_existing(data, state: State, qid: int) -> dict:
     r = q.bufring
     if r is None:
         return None
-    args = dict(qid=qid, flags=1, buf_index=data.draw(st.integers(0, r.queue_depth - 1), label="buf_index"),
+    last = r.queue_depth - 1
+    args = dict(qid=qid, flags=1, buf_index=data.draw(st.one_of(st.integers(0, last), st.just(last)),
+                                                      label="buf_index"),
                 queue_depth=r.queue_depth, buf_size=r.buf_size,
                 headers=(r.headers, r.headers_len), payload=(r.payload, r.payload_len))
     if data.draw(st.integers(0, 5), label="init fields differ") == 0:
@@ -188,9 +212,10 @@ def _break(data, kind: str, args: dict, cfg: Config, state: State) -> dict:
     elif kind == "payload_negative":
         a["payload"] = (pb, data.draw(st.sampled_from([U64_MAX, 1 << 63])))
     elif kind == "headers_fault":
-        a["headers"] = (max(0, TASK_SIZE_MAX - hl) + data.draw(st.integers(1, 4096)), hl)
+        # beyond the user limit whatever the length: a later fault may change the length
+        a["headers"] = (TASK_SIZE_MAX + data.draw(st.integers(1, 4096), label="beyond limit"), hl)
     elif kind == "payload_fault":
-        a["payload"] = (max(0, TASK_SIZE_MAX - pl) + data.draw(st.integers(1, 4096)), pl)
+        a["payload"] = (TASK_SIZE_MAX + data.draw(st.integers(1, 4096), label="beyond limit"), pl)
     elif kind == "headers_small":
         a["headers"] = (hb, max(0, depth * REQ_HEADER_SZ - data.draw(st.integers(1, REQ_HEADER_SZ))))
     elif kind == "buf_size_small":
@@ -203,11 +228,17 @@ def _break(data, kind: str, args: dict, cfg: Config, state: State) -> dict:
         a["payload"] = (pb, (NBUFS_MAX + 1) * bs)
     elif kind == "buf_index_range":
         ring_depth = q.bufring.queue_depth if q is not None and q.bufring is not None else depth
-        a["buf_index"] = min(0xFFFF, ring_depth + data.draw(st.integers(0, 3), label="beyond"))
+        beyond = data.draw(st.sampled_from([0, 0, 0, 1, 7]), label="beyond")   # mostly the boundary
+        a["buf_index"] = min(0xFFFF, ring_depth + beyond)
     elif kind == "mode_mismatch":
         a["flags"] = a["flags"] ^ 1
     elif kind == "legacy_headers_small":
         a.update(flags=0, headers=(hb, data.draw(st.integers(0, REQ_HEADER_SZ - 1))))
+    elif kind == "rw_cap":
+        # iov[0] takes nearly all of MAX_RW_COUNT: import_iovec caps iov[1] to what is left
+        room = data.draw(st.integers(0, 2 * cfg.max_payload_sz), label="room left")
+        length = MAX_RW_COUNT - room
+        a["headers"] = (min(hb, TASK_SIZE_MAX - length), length)
     elif kind == "legacy_payload_small":
         a.update(flags=0, payload=(pb, max(0, cfg.max_payload_sz - data.draw(st.integers(1, 4096)))))
     return a
@@ -217,14 +248,23 @@ def draw_register(data, cfg: Config, state: State, options: GenOptions) -> tuple
     """A REGISTER and its class name (``valid``, one of INVALID_CLASSES, or ``combo:a+b``)."""
     roll = data.draw(st.integers(0, 9), label="register class roll")
     args = _valid(data, cfg, state, options)
-    if roll < 7:
+    creates = get_queue(state, args["qid"]) is None
+    # The setup checks (SEMANTICS §3.3) only run when a REGISTER creates its queue, and a
+    # rejected one leaves the queue to create: those REGISTERs are faulty more often.
+    valid, single = (4, 7) if creates else (6, 8)
+    if roll < valid:
         return Register(**args), "valid"
-    if roll < 9:
-        kind = _feasible(data.draw(st.sampled_from(INVALID_CLASSES), label="invalid class"), cfg)
+    if roll < single:
+        # buf_index_range is the only check of a REGISTER that joins a queue: half of
+        # its single faults go there, at the boundary
+        joining = not creates and roll == valid
+        kind = "buf_index_range" if joining else data.draw(st.sampled_from(INVALID_CLASSES),
+                                                          label="invalid class")
+        kind = _feasible(kind, cfg)
         base = _base_for(data, kind, cfg, state, options, args)
         return Register(**_break(data, kind, base, cfg, state)), kind
-    first = _feasible(data.draw(st.sampled_from(_COMBINABLE), label="fault 1"), cfg)
-    second = _feasible(data.draw(st.sampled_from(_COMBINABLE), label="fault 2"), cfg)
+    first, second = data.draw(st.sampled_from(COMBOS), label="two faults")
+    first, second = _feasible(first, cfg), _feasible(second, cfg)
     base = _base_for(data, first, cfg, state, options, args)
     broken = _break(data, second, _break(data, first, base, cfg, state), cfg, state)
     return Register(**broken), f"combo:{first}+{second}"
@@ -233,12 +273,13 @@ def draw_register(data, cfg: Config, state: State, options: GenOptions) -> tuple
 def _base_for(data, kind, cfg, state, options, args) -> dict:
     """The valid REGISTER an invalid class starts from: a new bufring layout for the
     setup checks (on a queue that does not exist yet, when there is one)."""
-    if kind in ("legacy_headers_small", "legacy_payload_small"):
+    if kind in ("legacy_headers_small", "legacy_payload_small") or (
+            kind == "rw_cap" and data.draw(st.booleans(), label="legacy layout")):
         missing = [q for q in range(cfg.nr_queues) if get_queue(state, q) is None]
         legacy = [q for q, queue in state.queues if queue.bufring is None]
         qid = (legacy + missing + [args["qid"]])[0]
         return _legacy(data, cfg, qid, options)
-    if kind in ("buf_index_range", "mode_mismatch", "qid_range", "unknown_flags"):
+    if kind in ("buf_index_range", "mode_mismatch", "qid_range", "unknown_flags", "rw_cap"):
         return args
     missing = [q for q in range(cfg.nr_queues) if get_queue(state, q) is None]
     qid = missing[0] if missing else args["qid"]

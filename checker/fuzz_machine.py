@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import time
+from contextlib import contextmanager
+from pathlib import Path
 from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings
@@ -26,7 +28,8 @@ from hypothesis.stateful import (RuleBasedStateMachine, get_state_machine_test,
                                  initialize, precondition, rule)
 
 from bufring.checker.fuzz_gen import (COMMIT_ARGS, CONFORMANCE, REQUEST_ARGS, GenOptions,
-                                      configs, draw_register, make_commit, make_request)
+                                      configs, draw_register, held_uniques, make_commit,
+                                      make_request)
 from bufring.model.actions import Action, Commit, Observation
 from bufring.model.config import Config
 from bufring.checker.fuzz_props import OutOfScope
@@ -72,6 +75,8 @@ class BufringMachine(RuleBasedStateMachine):
         self.unique_base = 0
         self.finished: list[int] = []
         self.registers_left = 0
+        self.register_gap = 0
+        self.since_register = 0
 
     # --- hooks ------------------------------------------------------------------------
     def start(self, cfg: Config) -> None:
@@ -87,14 +92,24 @@ class BufringMachine(RuleBasedStateMachine):
         self.unique_base = data.draw(st.sampled_from(UNIQUE_BASES), label="unique base")
         self.registers_left = self.cfg.nr_queues + data.draw(
             st.integers(0, self.options.max_registers), label="extra registers")
+        # later REGISTERs come at least this many steps apart, so that some arrive
+        # while requests wait (fetch_on_register) instead of all at the start
+        self.register_gap = data.draw(st.integers(0, 6), label="register gap")
         self.stats.runs += 1
         self.start(self.cfg)
 
-    @precondition(lambda self: self.cfg is not None and self.registers_left > 0)
+    def wants_register(self) -> bool:
+        if self.cfg is None or self.registers_left <= 0:
+            return False
+        missing = len(self.state.queues) < self.cfg.nr_queues
+        return missing or self.since_register >= self.register_gap
+
+    @precondition(lambda self: self.wants_register())
     @rule(data=st.data())
     def register(self, data):
         action, _kind = draw_register(data, self.cfg, self.state, self.options)
         self.registers_left -= 1
+        self.since_register = -1
         self.step(action)
 
     @precondition(lambda self: self.cfg is not None)
@@ -104,13 +119,21 @@ class BufringMachine(RuleBasedStateMachine):
         self.next_unique += 1
         self.step(make_request(self.cfg, unique, beyond, qid_pick, payload, background))
 
-    @precondition(lambda self: self.cfg is not None)
+    def wants_commit(self) -> bool:
+        """A commit of a held request whenever there is one; otherwise (a commit of an
+        id that names nothing) only every fourth step, so that idle runs keep moving."""
+        if self.cfg is None:
+            return False
+        return bool(held_uniques(self.state)) or len(self.steps) % 4 == 3
+
+    @precondition(lambda self: self.wants_commit())
     @rule(**COMMIT_ARGS)
     def commit(self, roll, pick, kind, reply):
         self.step(make_commit(self.cfg, self.state, self.finished, self.unique_base + self.next_unique,
                               roll=roll, pick=pick, kind=kind, reply=reply))
 
     def step(self, action: Action) -> None:
+        self.since_register += 1
         pre = self.state
         try:
             post, obs = next_state(self.variant, self.cfg, pre, action)
@@ -143,11 +166,46 @@ def run_machine(machine_cls: type[BufringMachine], *, examples: int, steps: int,
     ``key`` names the run in the database, so that failures of one variant, property
     set and implementation are re-run first by the next run of the same.
     """
+    import tempfile
+
+    from hypothesis import configuration
     from hypothesis.reporting import with_reporter
 
     test = get_state_machine_test(machine_cls, settings=machine_settings(examples, steps, database))
     test._hypothesis_internal_use_seed = seed
     test.hypothesis.inner_test._hypothesis_internal_add_digest = hashlib.sha256(
         key.encode()).digest()
-    with with_reporter(lambda _text: None):
-        test()
+    # Hypothesis keeps some files of its own under a home folder (".hypothesis" in the
+    # working directory by default): keep them next to our database, or in a temp dir.
+    home = getattr(database, "path", None)
+    old_home = vars(configuration).get("__hypothesis_home_directory")
+    with tempfile.TemporaryDirectory(prefix="bufring-hypothesis-") as tmp:
+        configuration.set_hypothesis_home_dir(str(Path(home) / "hypothesis-home") if home else tmp)
+        try:
+            with with_reporter(lambda _text: None), _no_local_constants():
+                test()
+        finally:
+            configuration.set_hypothesis_home_dir(old_home)
+
+
+@contextmanager
+def _no_local_constants():
+    """Keep Hypothesis from mixing in constants of the modules loaded around us.
+
+    Hypothesis draws, now and then, literals found in the source of "local" modules
+    (those under the working directory that are imported at the time). Which those
+    are depends on where bufring runs and what else is loaded, so the same ``--seed``
+    would give other runs in a test session than on the command line. The global
+    (built-in) constants stay; only the local pool is emptied, for our runs only.
+    """
+    from hypothesis.internal.conjecture import providers
+
+    saved = providers._get_local_constants
+    empty = providers.Constants()
+    providers.CONSTANTS_CACHE.cache.clear()
+    providers._get_local_constants = lambda: empty
+    try:
+        yield
+    finally:
+        providers._get_local_constants = saved
+        providers.CONSTANTS_CACHE.cache.clear()

@@ -101,6 +101,10 @@ class _Shrinker:
                 candidates = list(range(1, have))
             elif f.name == "max_background":
                 candidates = [want] + sorted({have // 2, have - 1} - {have, want})
+            elif f.name == "counter_bits":
+                candidates = [want]
+            elif f.name == "counter_start":
+                candidates = [0]
             for value in candidates:
                 try:
                     cand = replace(self.cfg, **{f.name: value})
@@ -110,6 +114,55 @@ class _Shrinker:
                     changed = True
                     break
         return changed
+
+    def narrower_counters(self) -> bool:
+        """A smaller counter width (same distance of ``counter_start`` to the wrap) that
+        lets the run lose a step: wraps come sooner with fewer bits."""
+        bits, start = self.cfg.counter_bits, self.cfg.counter_start
+        if start == 0:
+            return False
+        to_wrap = (1 << bits) - start
+        for b in range(3, bits):
+            cand = replace(self.cfg, counter_bits=b, counter_start=max(0, (1 << b) - to_wrap))
+            if cand.problems():
+                continue
+            for j in range(len(self.run) - 1, -1, -1):
+                if self.accept(cand, self.run[:j] + self.run[j + 1:]):
+                    return True
+        return False
+
+    def smaller_ring(self) -> bool:
+        """A ring of fewer buffers, with ``counter_start`` moved so that the tail is as far
+        from the wrap as before (a wrap finding then needs fewer selects to show)."""
+        span, start = 1 << self.cfg.counter_bits, self.cfg.counter_start
+        for j, a in enumerate(self.run):
+            if not isinstance(a, Register) or not a.flags & 1 or not a.buf_size:
+                continue
+            (pb, pl), bs = a.payload, a.buf_size
+            if pl >= 1 << 63:
+                continue
+            n = pl // bs
+            room = span - start - n               # how far the tail starts from the wrap
+            for m in range(1, min(n, 8)):
+                cand = self.run[:j] + [a._replace(payload=(pb, m * bs))] + self.run[j + 1:]
+                starts = [span - m - room] if start else [0, span - m]
+                for st in starts:
+                    cand_cfg = replace(self.cfg, counter_start=st)
+                    if not cand_cfg.problems() and self.accept(cand_cfg, cand):
+                        return True
+        return False
+
+    def closer_wrap(self) -> bool:
+        """``counter_start`` nearer the wrap, when that lets the run lose a step."""
+        span, start = 1 << self.cfg.counter_bits, self.cfg.counter_start
+        for k in range(1, min(span - start, 17)):
+            cand = replace(self.cfg, counter_start=span - k)
+            if cand.problems():
+                continue
+            for j in range(len(self.run) - 1, -1, -1):
+                if self.accept(cand, self.run[:j] + self.run[j + 1:]):
+                    return True
+        return False
 
     def fewer_queues(self) -> bool:
         """Fewer queues: drop every step on the queues beyond the new ``nr_queues``."""
@@ -150,11 +203,12 @@ class _Shrinker:
 
 
 def shrink(find: Find, cfg: Config, actions: list[Action], *, evaluations: int = 4000,
-           seconds: float = 30.0) -> tuple[Config, list[Action]]:
+           seconds: float = 30.0, values: bool = True) -> tuple[Config, list[Action]]:
     """A smaller (cfg, actions) on which ``find`` still reports the finding at the last step.
 
     ``find`` must report the finding on the input; when it does not, the input is
-    returned unchanged.
+    returned unchanged. ``values=False`` only drops steps and queues (for findings
+    that plainer values cannot change, such as an implementation crashing at step n).
     """
     s = _Shrinker(find, evaluations, seconds)
     if not s.accept(cfg, list(actions)):
@@ -162,8 +216,10 @@ def shrink(find: Find, cfg: Config, actions: list[Action], *, evaluations: int =
     progress = True
     while progress and not s.spent():
         progress = False
-        for step in (s.delete_chunks, s.fewer_queues, s.swap_qids, s.simplify_steps,
-                     s.simplify_config, s.renumber):
+        passes = (s.delete_chunks, s.fewer_queues, s.swap_qids, s.simplify_steps,
+                  s.simplify_config, s.narrower_counters, s.smaller_ring, s.closer_wrap,
+                  s.renumber)
+        for step in passes if values else passes[:2]:
             progress |= step()
     return s.cfg, s.run
 
@@ -201,7 +257,7 @@ def _plainer(action: Action, cfg: Config) -> list[Action]:
             out.append(action._replace(queue_depth=1))
         (hb, hl), (pb, pl), bs = action.headers, action.payload, action.buf_size
         plain_h = 0x10000000 * (action.qid + 1) if action.flags & 1 else 0x20000000
-        if hb not in (plain_h, 0):
+        if hb != plain_h:
             out.append(action._replace(headers=(plain_h, hl)))
         if action.flags & 1 and hl > 288 * max(action.queue_depth, 1) and hl < 1 << 63:
             out.append(action._replace(headers=(hb, 288 * max(action.queue_depth, 1))))
@@ -213,11 +269,10 @@ def _plainer(action: Action, cfg: Config) -> list[Action]:
         if bs and pl < 1 << 63 and pl % bs and pl // bs:
             out.append(action._replace(payload=(pb, pl - pl % bs)))
         if bs and pl < 1 << 63 and pl // bs > 1:
-            out.append(action._replace(payload=(pb, bs)))
-            out.append(action._replace(payload=(pb, 2 * bs)))
+            out += [action._replace(payload=(pb, n * bs)) for n in (1, 2, 3) if n < pl // bs]
         if not action.flags & 1 and pl > cfg.max_payload_sz and pl < 1 << 63:
             out.append(action._replace(payload=(pb, cfg.max_payload_sz)))
         plain_p = 0x40000000 * (action.qid + 1)
-        if pb not in (plain_p, 0):
+        if pb != plain_p:
             out.append(action._replace(payload=(plain_p, pl)))
     return out

@@ -140,7 +140,8 @@ class SubprocessAdapter(Adapter):
             raise CannotRun(f"{self.command}: cannot start: {e}") from None
         lines, proc = self._lines, self.proc
         threading.Thread(target=self._pump_stdout, args=(proc, lines), daemon=True).start()
-        threading.Thread(target=self._pump_stderr, args=(proc,), daemon=True).start()
+        self._stderr_thread = threading.Thread(target=self._pump_stderr, args=(proc,), daemon=True)
+        self._stderr_thread.start()
 
     @staticmethod
     def _pump_stdout(proc, lines) -> None:
@@ -188,14 +189,20 @@ class SubprocessAdapter(Adapter):
 
     # --- one exchange ------------------------------------------------------------------------
     def _fail(self, kind: str, message: str) -> ImplFailure:
-        proc = self.proc
+        """Kill the process (if it still runs), collect its stderr to the end."""
+        proc, thread = self.proc, getattr(self, "_stderr_thread", None)
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                proc.kill()
         if proc is not None:
             try:
-                proc.wait(timeout=0.2)
+                proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
-        # let the stderr pump catch up with what the process wrote before dying
-        threading.Event().wait(0.05)
+        if thread is not None:
+            thread.join(timeout=1)          # the pump ends at EOF of the dead process
         tail = self.stderr_tail()
         self._kill()
         return ImplFailure(kind, message, tail)

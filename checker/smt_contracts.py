@@ -16,20 +16,32 @@ violation of the property as the catalog defines it.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
-from bufring.checker.smt_register import (RET_BITS, Existing, creates_bufring, creates_queue,
-                                          joining, list_accepts, model_config, model_register,
-                                          reads_join_symbolically, register_path,
-                                          symbolic_register)
+from bufring.checker.smt_register import (
+    RET_BITS,
+    Existing,
+    creates_bufring,
+    creates_queue,
+    joining,
+    model_config,
+    model_register,
+    reads_join_symbolically,
+    register_path,
+    symbolic_register,
+)
 from bufring.model.cint import U16, U32, U64
-from bufring.model.config import Config
 from bufring.model.errno import Errno
 from bufring.model.ring import buffer_addr
 from bufring.model.rules import RegisterValues, nr_bufs, payload_size, wants_bufring
-from bufring.model.uapi import (HEADER_OFFSET_RING_ENT, NBUFS_MAX, REQ_HEADER_SZ,
-                                VALID_INIT_FLAGS, header_slot)
+from bufring.model.uapi import (
+    HEADER_OFFSET_RING_ENT,
+    NBUFS_MAX,
+    REQ_HEADER_SZ,
+    VALID_INIT_FLAGS,
+    header_slot,
+)
 
 INT_MAX = (1 << 31) - 1
 
@@ -42,6 +54,7 @@ class Built:
     violation: list
     decode: Callable            # (sym, model) -> (Config, [Register, ...])
     opaque: bool = False        # a hook was over-approximated: a model may not replay
+    registers: list = field(default_factory=list)   # the symbolic REGISTERs, in step order
 
 
 @dataclass(frozen=True)
@@ -107,7 +120,7 @@ def _region(sym, variant, cfg, conjunct: str) -> Built:
         bad = [c.ult(c.add(i, 1, U32), n), c.ugt(c.add(i, 1, U32), i), start + size > nxt]
     else:  # "size"
         bad = [c.ult(c.zext(p.buf_size, U32, U64), p.max_payload_sz)]
-    return Built([creates_bufring(c, variant, p), *bad], _one(p))
+    return Built([creates_bufring(c, variant, p), *bad], _one(p), registers=[p])
 
 
 def _region_fact(sym, variant, cfg, question: str) -> Built:
@@ -126,7 +139,7 @@ def _region_fact(sym, variant, cfg, question: str) -> Built:
     else:  # "narrowing": size_t quotient narrowed to unsigned int
         q = c.udiv(payload_size(c, p), c.zext(p.buf_size, U32, U64), U64)
         bad = [c.uge(q, c.const(1 << 32, U64))]
-    return Built([created, *bad], _one(p))
+    return Built([created, *bad], _one(p), registers=[p])
 
 
 # --- hdr.slot_bounds ------------------------------------------------------------------------------
@@ -150,7 +163,7 @@ def _slot_own(sym, variant, cfg) -> Built:
     c = sym.c
     p = symbolic_register(sym, "p", cfg)
     out = register_path(c, variant, p, Existing.NONE)
-    return Built([out.ent, wants_bufring(c, p.flags), _outside_headers(sym, p, p.buf_index)], _one(p))
+    return Built([out.ent, wants_bufring(c, p.flags), _outside_headers(sym, p, p.buf_index)], _one(p), registers=[p])
 
 
 def _slot_joined(sym, variant, cfg) -> Built:
@@ -159,7 +172,7 @@ def _slot_joined(sym, variant, cfg) -> Built:
     p0 = symbolic_register(sym, "p0", cfg)
     p1, out, opaque = _join(sym, variant, p0, "p1", Existing.BUFRING)
     return Built([creates_bufring(c, variant, p0), out.ent, _outside_headers(sym, p0, p1.buf_index)],
-                 _two(p0, p1), opaque)
+                 _two(p0, p1), opaque, [p0, p1])
 
 
 def _slot_fact(sym, variant, cfg, question: str) -> Built:
@@ -172,7 +185,7 @@ def _slot_fact(sym, variant, cfg, question: str) -> Built:
         bad = [_exact(sym, p.buf_index, U16) * REQ_HEADER_SZ + HEADER_OFFSET_RING_ENT > INT_MAX]
     else:  # "headers_end"
         bad = [creates_bufring(c, variant, p), c.add_overflows(p.headers_base, p.headers_len, U64)]
-    return Built(bad, _one(p))
+    return Built(bad, _one(p), registers=[p])
 
 
 # --- ring.buf_id_fits (the contract part) -----------------------------------------------------------
@@ -181,7 +194,7 @@ def _ids_fact(sym, variant, cfg) -> Built:
     c = sym.c
     p = symbolic_register(sym, "p", cfg)
     return Built([creates_bufring(c, variant, p),
-                  c.ugt(nr_bufs(c, p), c.const(NBUFS_MAX + 1, U32))], _one(p))
+                  c.ugt(nr_bufs(c, p), c.const(NBUFS_MAX + 1, U32))], _one(p), registers=[p])
 
 
 # --- reg.unknown_flags_rejected -------------------------------------------------------------------
@@ -198,7 +211,7 @@ def _flags(sym, variant, cfg, existing: Existing) -> Built:
         p = symbolic_register(sym, "p", cfg)
         out = register_path(c, variant, p, existing)
         return Built([_unknown_flags(c, p.flags),
-                      c.or_(c.ne(out.ret, einval), out.created, out.ent)], _one(p))
+                      c.or_(c.ne(out.ret, einval), out.created, out.ent)], _one(p), registers=[p])
     p0 = symbolic_register(sym, "p0", cfg)
     if existing is Existing.BUFRING:
         exists = creates_bufring(c, variant, p0)
@@ -206,7 +219,7 @@ def _flags(sym, variant, cfg, existing: Existing) -> Built:
         exists = c.and_(creates_queue(c, variant, p0), c.not_(wants_bufring(c, p0.flags)))
     p1, out, opaque = _join(sym, variant, p0, "p1", existing)
     return Built([exists, _unknown_flags(c, p1.flags), c.or_(c.ne(out.ret, einval), out.ent)],
-                 _two(p0, p1), opaque)
+                 _two(p0, p1), opaque, [p0, p1])
 
 
 # --- reg.no_partial_effect -----------------------------------------------------------------------
@@ -215,7 +228,7 @@ def _partial(sym, variant, cfg) -> Built:
     c = sym.c
     p = symbolic_register(sym, "p", cfg)
     out = register_path(c, variant, p, Existing.NONE)
-    return Built([out.rejected(c), out.created], _one(p))
+    return Built([out.rejected(c), out.created], _one(p), registers=[p])
 
 
 # --- the table -----------------------------------------------------------------------------------
@@ -269,3 +282,41 @@ CONTRACT_PROPERTIES = ("ring.buf_in_region", "hdr.slot_bounds", "reg.unknown_fla
 
 def obligations_for(prop_id: str) -> tuple[Obligation, ...]:
     return tuple(o for o in OBLIGATIONS if o.property == prop_id)
+
+
+# --- readable counterexamples ---------------------------------------------------------------------
+
+def _plain_values(index: int) -> dict:
+    from bufring.checker.smt_register import REGISTER_BITS
+    from bufring.checker.smt_vectors import CANONICAL
+    from bufring.model.uapi import FUSE_URING_BUFRING
+    values = {"flags": FUSE_URING_BUFRING}
+    values.update({f: v for f, v in CANONICAL.items() if f in REGISTER_BITS})
+    values["buf_index"] = index
+    return values
+
+
+def canonical_preferences(run, o: Obligation, d, ctx: dict):
+    """The counterexample of ``o`` with as many fields as possible at a plain
+    server's values (one greedy query per field), so that a reader sees what
+    matters. Returns the last satisfiable ``(decision, ctx)``."""
+    from bufring.checker.smt_register import REGISTER_BITS
+    from bufring.checker.smt_z3 import decide
+    cfg = ctx.get("cfg")
+    chosen: list = []
+    best = (d, ctx)
+    for index in range(len(ctx["built"].registers)):
+        for name, value in _plain_values(index).items():
+            trial = chosen + [(index, name, value)]
+            c2 = {"cfg": cfg}
+
+            def build(sym, trial=trial, c2=c2):
+                built = c2["built"] = o.build(sym, run.variant, cfg)
+                return built.violation + [
+                    sym.c.eq(getattr(built.registers[i], f), sym.const(v, REGISTER_BITS[f]))
+                    for i, f, v in trial]
+            dd = decide(build, min(run.timeout, 2.0), name=f"{o.name}: plain {name} of REGISTER {index + 1}",
+                        log=run.log)
+            if dd.outcome.sat:
+                chosen, best = trial, (dd, c2)
+    return best

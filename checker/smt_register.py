@@ -20,8 +20,14 @@ from bufring.model.actions import Register
 from bufring.model.cint import CONCRETE, U16, U32, U64
 from bufring.model.config import Config
 from bufring.model.errno import Errno
-from bufring.model.rules import (RegisterValues, first_rejection, nr_bufs, symbolic_accepts,
-                                 symbolic_ret, wants_bufring)
+from bufring.model.rules import (
+    RegisterValues,
+    first_rejection,
+    nr_bufs,
+    symbolic_accepts,
+    symbolic_ret,
+    wants_bufring,
+)
 from bufring.model.variant import V2
 
 RET_BITS = 32

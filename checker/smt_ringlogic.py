@@ -23,8 +23,9 @@ hooks a variant replaced with functions that abstraction does not cover.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from bufring.model import kernel, ring
 from bufring.model.cint import CONCRETE
@@ -53,16 +54,41 @@ class TupleSlots:
 
 
 class ArraySlots:
-    """Slots as a z3 array from slot index to buffer id (``checker.smt_z3.Sym``)."""
+    """Slots as a z3 array from slot index to buffer id (``checker.smt_z3.Sym``).
 
-    def __init__(self, sym, bits: int):
-        self.sym, self.bits = sym, bits
+    A write happens only under ``guard`` (the transition that makes it is the one
+    taken), so that one array term serves every transition of a step."""
+
+    def __init__(self, sym, bits: int, guard=True):
+        self.sym, self.bits, self.guard = sym, bits, guard
 
     def get(self, slots, i):
         return self.sym.read(slots, i, self.bits)
 
     def put(self, slots, i, value):
-        return self.sym.store(slots, i, value)
+        import z3
+        if self.guard is True:
+            return self.sym.store(slots, i, value)
+        return self.sym.store(slots, i, z3.If(self.guard, value, self.sym.read(slots, i, self.bits)))
+
+
+class LogSlots:
+    """Slots as a log of guarded writes over slot i holding buffer i: no array, which
+    is what makes bounded model checking from the initial ring fast. A log is a
+    tuple of ``(guard, index, value)``."""
+
+    def __init__(self, sym, bits: int, guard=True):
+        self.sym, self.bits, self.guard = sym, bits, guard
+
+    def get(self, slots, i):
+        import z3
+        value = i                                   # fuse_uring_bufring_setup(): bufs[i].id = i
+        for guard, index, written in slots:
+            value = z3.If(z3.And(guard, index == i), written, value)
+        return value
+
+    def put(self, slots, i, value):
+        return slots + ((self.guard, i, value),)
 
 
 @dataclass(frozen=True)

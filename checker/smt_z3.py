@@ -13,11 +13,11 @@ No other module of the engine calls ``z3.Solver`` or builds raw sorts.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 import z3
-
 from bufring.model.cint import BitVecOps, IntOps
 
 ENCODINGS = ("int", "bv")
@@ -150,6 +150,10 @@ class Sym:
     def bool(self, name: str):
         return z3.Bool(self.fresh(name))
 
+    def natval(self, value: int):
+        """A natural-number constant of the ghost sort."""
+        return z3.IntVal(value) if self.is_int else z3.BitVecVal(value, WIDE)
+
     def nat_sort(self):
         return z3.IntSort() if self.is_int else z3.BitVecSort(WIDE)
 
@@ -220,6 +224,14 @@ class Sym:
 # --- queries ---------------------------------------------------------------------------------
 
 @dataclass
+class Tracked:
+    """Hypotheses under a name: an unsat answer says whether it needed them
+    (``Outcome.core``), which is how a proof reports the lemmas it used."""
+
+    name: str
+    formulas: list
+
+@dataclass
 class Outcome:
     """One solver call: ``sat`` (a model), ``unsat``, or ``unknown`` (and why)."""
 
@@ -278,14 +290,26 @@ class QueryLog:
 
 
 def solve(sym: Sym, constraints: Iterable, timeout: float, *, name: str = "",
-          log: QueryLog | None = None, assumptions: Iterable = (), note: str = "") -> Outcome:
+          log: QueryLog | None = None, assumptions: Iterable = (), note: str = "",
+          seed: int = 0) -> Outcome:
     """Check ``constraints`` (plus the side constraints of ``sym``) with a timeout in
     seconds. A timeout, a resource limit or a z3 ``unknown`` gives ``unknown``."""
     solver = z3.Solver()
     solver.set("timeout", max(1, int(timeout * 1000)))
+    if seed:
+        solver.set("random_seed", seed)
+        solver.set("smt.random_seed", seed)
     solver.add(*sym.side)
-    solver.add(*constraints)
     assumptions = list(assumptions)
+    names = {}
+    for item in constraints:
+        if isinstance(item, Tracked):
+            lit = z3.Bool(f"assume!{item.name}")
+            names[lit.get_id()] = item.name
+            solver.add(z3.Implies(lit, z3.And(*item.formulas)) if item.formulas else z3.BoolVal(True))
+            assumptions.append(lit)
+        else:
+            solver.add(item)
     started = time.perf_counter()
     try:
         answer = solver.check(*assumptions)
@@ -297,7 +321,8 @@ def solve(sym: Sym, constraints: Iterable, timeout: float, *, name: str = "",
     if answer == z3.sat:
         outcome = Outcome("sat", seconds, model=solver.model())
     elif answer == z3.unsat:
-        outcome = Outcome("unsat", seconds, core=list(solver.unsat_core()) if assumptions else [])
+        core = [names.get(lit.get_id(), str(lit)) for lit in solver.unsat_core()] if assumptions else []
+        outcome = Outcome("unsat", seconds, core=core)
     else:
         if reason in ("timeout", "canceled") or seconds >= timeout * 0.98:
             reason = f"timeout after {timeout:g} s"
@@ -331,15 +356,23 @@ class Decision:
         return sum(t[2] for t in self.tried)
 
 
-def encodings_for(build) -> tuple[list, list, tuple[str, ...]]:
-    """Which encodings to try for a query, in order: bit-vectors (the reference
-    semantics) first when every operation is linear, integers first when the
-    query multiplies, divides or takes a remainder of two variables (where
-    bit-blasting a 32- or 64-bit divider is what took z3 minutes)."""
+LINEAR_SCHEDULE = (("bv", 0, 0.5), ("int", 0, 0.5))
+NONLINEAR_SCHEDULE = (("int", 0, 0.4), ("bv", 0, 0.3), ("int", 7, 0.3))
+"""How a query's time budget is spent: ``(encoding, z3 random seed, share)`` tried in
+order until one answers. z3's arithmetic is erratic on these queries (the same
+question takes 0.1 s or times out depending on the encoding and the seed), so a
+budget split over encodings and seeds answers more often than one long try."""
+
+
+def encodings_for(build) -> tuple[list, list, tuple]:
+    """The schedule of a query: bit-vectors (the reference semantics) first when
+    every operation is linear; integers first when it multiplies, divides or takes
+    a remainder of two variables (where bit-blasting a 32- or 64-bit divider is
+    what took z3 minutes)."""
     probe = Sym("int")
     build(probe)
-    order = ("int", "bv") if probe.nonlinear else ("bv", "int")
-    return probe.used_ops, probe.nonlinear, order
+    schedule = NONLINEAR_SCHEDULE if probe.nonlinear else LINEAR_SCHEDULE
+    return probe.used_ops, probe.nonlinear, schedule
 
 
 def decide(build, timeout: float, *, name: str, log: QueryLog | None = None,
@@ -352,18 +385,23 @@ def decide(build, timeout: float, *, name: str, log: QueryLog | None = None,
     ``DIFFERS`` or ``timeout``): the bench reports it. A differing answer raises,
     as it would be a bug of the encodings.
     """
-    used, nonlinear, order = encodings_for(build)
-    order = encodings or order
+    used, nonlinear, schedule = encodings_for(build)
+    if encodings:
+        schedule = tuple((enc, 0, 1.0 / len(encodings)) for enc in encodings)
     tried = []
     decision = None
-    for enc in order:
+    for enc, seed, share in schedule:
         sym = Sym(enc)
         constraints = build(sym)
-        out = solve(sym, constraints, timeout, name=name, log=log)
+        out = solve(sym, constraints, timeout * share, name=name, log=log, seed=seed,
+                    note=f"seed {seed}" if seed else "")
         tried.append((enc, out.result, out.seconds))
         decision = Decision(out, sym, enc, used, nonlinear, tried)
         if not out.unknown:
             break
+    if decision.outcome.unknown:
+        decision.outcome.reason = f"no answer within {timeout:g} s ({len(tried)} tries: " + \
+            ", ".join(f"{e} {s:.1f} s" for e, _, s in tried) + ")"
     if recheck_bv > 0 and decision.encoding == "int" and not decision.outcome.unknown:
         sym = Sym("bv")
         out = solve(sym, build(sym), recheck_bv, name=name + " [bv re-check]", log=log)

@@ -86,7 +86,8 @@ def combine(verdicts: Iterable[Verdict],
     engines: dict[str, str] = {}
     for v in verdicts:
         engines.update(v.engines)
-    best = max(verdicts, key=_rank)
+    # The strongest claim; among violations, the shortest trace.
+    best = max(verdicts, key=lambda v: (_rank(v), -(v.length or 0)))
     merged = Verdict(property=best.property, kind=best.kind, status=best.status, engines=engines,
                      trace=best.trace, length=best.length, coverage=best.coverage,
                      message=best.message)

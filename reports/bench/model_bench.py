@@ -93,15 +93,42 @@ def random_run(steps: int, seed: int):
     return actions, observations
 
 
-def time_next_state(actions, repeat: int) -> list[float]:
-    times = []
+class Clock:
+    """Wall time and CPU time of a block (CPU of this process, or of the children
+    it waited for): on a shared machine the CPU time is the steadier number."""
+
+    def __init__(self, children: bool = False):
+        self.children = children
+
+    def _cpu(self) -> float:
+        if self.children:
+            t = os.times()
+            return t.children_user + t.children_system
+        return time.process_time()
+
+    def __enter__(self):
+        self.wall0, self.cpu0 = time.perf_counter(), self._cpu()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self.wall0
+        self.cpu = self._cpu() - self.cpu0
+
+
+def best(clocks) -> tuple[float, float]:
+    """Smallest wall time and smallest CPU time over repetitions."""
+    return min(c.wall for c in clocks), min(c.cpu for c in clocks)
+
+
+def time_next_state(actions, repeat: int) -> list[Clock]:
+    clocks = []
     for _ in range(repeat):
         state = INITIAL_STATE
-        t0 = time.perf_counter()
-        for a in actions:
-            state, _ = next_state(V2, CFG, state, a)
-        times.append(time.perf_counter() - t0)
-    return times
+        with Clock() as c:
+            for a in actions:
+                state, _ = next_state(V2, CFG, state, a)
+        clocks.append(c)
+    return clocks
 
 
 def top_functions(prof: cProfile.Profile, key: str, top: int) -> str:
@@ -155,13 +182,11 @@ def main() -> int:
     args = ap.parse_args()
     out = sys.stdout
 
-    t0 = time.perf_counter()
-    actions, observations = random_run(args.steps, args.seed)
-    gen = time.perf_counter() - t0
+    with Clock() as gen:
+        actions, observations = random_run(args.steps, args.seed)
     kinds = Counter(type(a).__name__ for a in actions)
     seen = describe(observations)
-    times = time_next_state(actions, args.repeat)
-    best = min(times)
+    step_wall, step_cpu = best(time_next_state(actions, args.repeat))
 
     trace_actions, trace_obs = random_run(args.trace_steps, args.seed + 1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -170,31 +195,30 @@ def main() -> int:
                     comments=[f"model_bench.py seed {args.seed + 1}"])
         size = path.stat().st_size
         bufring = Path(sys.executable).with_name("bufring")
-        cli = []
+        cli, startup, reads, runs = [], [], [], []
         for _ in range(args.repeat):
-            t = time.perf_counter()
-            proc = subprocess.run([str(bufring), "replay", str(path), "--json"],
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            cli.append(time.perf_counter() - t)
+            with Clock(children=True) as c:
+                proc = subprocess.run([str(bufring), "replay", str(path), "--json"],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            cli.append(c)
             assert proc.returncode == 0, proc.stderr
             assert proc.stdout.count("\n") == len(trace_actions)
-        startup = []
-        for _ in range(args.repeat):
-            t = time.perf_counter()
-            subprocess.run([str(bufring), "variants", "--json"], stdout=subprocess.PIPE, check=True)
-            startup.append(time.perf_counter() - t)
-        reads, runs = [], []
-        for _ in range(args.repeat):
-            t = time.perf_counter()
-            trace = read_trace(path)
-            reads.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            result = run_trace(trace, V2)
-            runs.append(time.perf_counter() - t)
+            with Clock(children=True) as c:
+                subprocess.run([str(bufring), "variants", "--json"], stdout=subprocess.PIPE, check=True)
+            startup.append(c)
+            with Clock() as c:
+                trace = read_trace(path)
+            reads.append(c)
+            with Clock() as c:
+                result = run_trace(trace, V2)
+            runs.append(c)
             assert result.first_mismatch is None and len(result.results) == len(trace_actions)
         replay_profile = profile_replay(path, 12)
 
     profile = profile_next_state(actions[:args.profile_steps], args.top)
+
+    def pair(wall_cpu) -> str:
+        return f"{wall_cpu[0]:.2f} s wall / {wall_cpu[1]:.2f} s CPU"
 
     out.write("## Command\n\n```\n/work/venv/bin/python reports/bench/model_bench.py"
               + "".join(f" {a}" for a in sys.argv[1:]) + "\n```\n\n")
@@ -202,23 +226,27 @@ def main() -> int:
     out.write(f"- nproc: {os.cpu_count()}\n- python: {platform.python_version()} "
               f"({platform.python_implementation()})\n- platform: {platform.platform()}\n"
               f"- load average at the end of the run: "
-              f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}\n\n")
+              f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}\n"
+              f"- every time is the best of {args.repeat} runs; CPU time is the steadier one "
+              "when the machine is shared\n\n")
     out.write("## 1. next_state on a long random run\n\n")
     out.write(f"- config: {CFG.to_json()}; {ENTS} entries and {NBUFS} buffers per queue\n")
     out.write(f"- {len(actions)} steps: " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
               + "\n")
     out.write("- what happened: " + ", ".join(f"{k} {v}" for k, v in sorted(seen.items())) + "\n")
-    out.write(f"- generating the run (online, with bookkeeping): {gen:.2f} s\n")
-    out.write(f"- next_state alone, {args.repeat} runs: "
-              + ", ".join(f"{t:.2f} s" for t in times)
-              + f"; best **{len(actions) / best:,.0f} steps/s** ({best / len(actions) * 1e6:.1f} µs/step)\n\n")
+    out.write(f"- generating the run (online, with bookkeeping): {pair((gen.wall, gen.cpu))}\n")
+    out.write(f"- next_state alone: {pair((step_wall, step_cpu))}: "
+              f"**{len(actions) / step_cpu:,.0f} steps/s** on CPU time "
+              f"({step_cpu / len(actions) * 1e6:.1f} µs/step), "
+              f"{len(actions) / step_wall:,.0f} steps/s on wall time\n\n")
     out.write(f"## 2. Replay of a {len(trace_actions)}-step trace\n\n")
     out.write(f"- trace: {len(trace_actions)} steps, full `expect` on every step, {size / 1e6:.1f} MB\n")
-    out.write(f"- `bufring replay FILE --json` end to end: best **{min(cli):.2f} s** "
-              f"(runs: {', '.join(f'{t:.2f}' for t in cli)} s)\n")
-    out.write(f"- of which interpreter + CLI start-up (`bufring variants --json`): best {min(startup):.2f} s\n")
-    out.write(f"- `read_trace` alone: best {min(reads):.3f} s; `run_trace` alone: best **{min(runs):.3f} s** "
-              f"({len(trace_actions) / min(runs):,.0f} steps/s)\n\n")
+    out.write(f"- `bufring replay FILE --json`, end to end in a subprocess: **{pair(best(cli))}**\n")
+    out.write(f"- of which interpreter + imports + CLI start-up (`bufring variants --json`): "
+              f"{pair(best(startup))}\n")
+    out.write(f"- in-process `read_trace`: {pair(best(reads))}\n")
+    out.write(f"- in-process `run_trace` alone: **{pair(best(runs))}** "
+              f"({len(trace_actions) / best(runs)[1]:,.0f} steps/s on CPU time)\n\n")
     n = min(args.profile_steps, len(actions))
     out.write(f"## 3. Profile of next_state ({n} steps of the run above)\n\n"
               f"By own time (top {args.top}):\n\n```\n{profile[0]}\n```\n\n"

@@ -12,7 +12,6 @@ from __future__ import annotations
 from array import array
 
 import networkx as nx
-import pytest
 
 from bufring.checker.graphs import coreachable, fair_lasso, stuck_states
 from bufring.checker.statespace import StateSpace

@@ -166,9 +166,6 @@ def test_replay_of_a_ring_breaking_the_counter_rule_names_the_header(bufring_cli
     assert_one_error_line(code, out, err, f"{path}:1: config.counter_bits: ")
 
 
-@pytest.mark.xfail(strict=True, reason="model bug: run_trace stops at the first mismatch, so a "
-                   "unique reused after it is not found; replay exits 1 with steps on stdout "
-                   "instead of 2 with nothing (TRACE-FORMAT: found before anything is printed)")
 def test_replay_of_a_unique_in_use_after_a_mismatch_still_exits_2(bufring_cli, trace_file):
     path = trace_file("reuse.jsonl", HEADER, REG, with_expect(REQ, queued=True), REQ)
     code, out, err = bufring_cli("replay", path, "--json")

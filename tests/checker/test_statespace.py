@@ -174,6 +174,26 @@ def test_capped_grid_keeps_only_edges_between_stored_states():
 
 # --- options and callbacks -------------------------------------------------------------------------
 
+def test_until_stops_the_search_once_a_matching_state_is_stored():
+    space = bfs(ModCounter(100), max_states=1000, until=lambda s: s == 10)
+    assert list(space.states) == list(range(11)) and not space.capped
+
+
+def test_until_finishes_the_expansion_it_is_in_and_expands_nothing_more():
+    space = bfs(Grid(5, 5), max_states=1000, until=lambda s: s == (1, 0))
+    assert list(space.states) == [(0, 0), (1, 0), (0, 1)]       # both successors of the start
+    assert space.transitions == 2
+
+
+def test_until_true_on_an_initial_state_expands_nothing():
+    space = bfs(Grid(3, 3), max_states=1000, until=lambda s: s == (0, 0))
+    assert list(space.states) == [(0, 0)] and space.transitions == 0
+
+
+def test_until_never_true_explores_everything():
+    space = bfs(Grid(3, 3), max_states=1000, until=lambda s: False)
+    assert len(space.states) == 9 and space.transitions == 24
+
 def test_canonical_stores_one_representative_per_class():
     space = bfs(ModCounter(12), max_states=100, canonical=lambda s: s % 4)
     assert list(space.states) == [0, 1, 2, 3] and space.transitions == 4

@@ -75,9 +75,6 @@ def test_variants_with_an_unknown_name_exits_2(bufring_cli):
     assert (code, out) == (2, "") and err.count("\n") == 1 and "v7" in err
 
 
-@pytest.mark.xfail(strict=True, reason="model bug: variant.load_variant puts the user's exception "
-                   "text into BadInput as it is; a multi-line message gives several stderr lines "
-                   "(DESIGN 'Bad input': one line)")
 def test_variants_with_a_file_raising_a_multi_line_error_still_prints_one_line(bufring_cli, tmp_path):
     path = tmp_path / "bad.py"
     path.write_text('raise ValueError("first\\nsecond")\n', encoding="utf-8")

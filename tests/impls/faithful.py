@@ -36,7 +36,6 @@ BUGS = {
     "no-fetch-on-register": "ignores config.fetch_on_register",
     "bg-limit": "the background flush allows max_background + 1 active requests",
     "keep-buffer": "fetch-next recycles the held buffer and selects a fresh one instead of keeping it",
-    "legacy-payload-len": "legacy REGISTER checks iov[1] against max_payload_sz without the MAX_RW cap",
 }
 
 
@@ -234,8 +233,6 @@ class Faithful:
             if err:
                 return err, None
             hsz, psz = sizes
-            if self.bug == "legacy-payload-len":
-                psz = payload[1]
             if hsz < HDR or psz < self.max_payload:
                 return -EINVAL, None
             e = Entry(len(q.entries), hdr_base=headers[0], pay_base=payload[0])
@@ -401,10 +398,6 @@ class BgLimit(Faithful):
 
 class KeepBuffer(Faithful):
     bug = "keep-buffer"
-
-
-class LegacyPayloadLen(Faithful):
-    bug = "legacy-payload-len"
 
 
 def serve(impl: Faithful, stdin=sys.stdin, stdout=sys.stdout) -> int:

@@ -141,3 +141,44 @@ def test_properties_table_names_every_id():
     text = out.getvalue()
     for p in CATALOG:
         assert p.id in text
+
+
+# --- ``ops``: the explorer skips a step property on ops outside its list ----------------------------
+
+@pytest.fixture(scope="module")
+def small_scope_steps():
+    """Every transition of four small default scopes (and the split-op scope), as
+    (cfg, pre, action, post, obs)."""
+    from bufring.checker.statespace import bfs
+    from bufring.model.system import Model
+    from bufring.model.variant import V2
+    from bufring.specs.scopes import BY_NAME
+
+    steps = []
+    for name in ("register", "race", "null-payload", "legacy", "interleave"):
+        scope = BY_NAME[name]
+        bfs(Model(V2, scope.config, scope.env), max_states=100_000,
+            on_step=lambda src, a, pre, post, obs, cfg=scope.config: steps.append((cfg, pre, a, post, obs)))
+    return steps
+
+
+def test_ops_name_only_ops_of_the_trace_format():
+    from bufring.model.actions import OP_NAMES
+    for prop in CATALOG:
+        assert set(prop.ops) <= set(OP_NAMES.values()), prop.id
+        assert not prop.ops or prop.check_step is not None, prop.id
+
+
+def test_step_properties_never_fail_on_ops_outside_their_ops_list(small_scope_steps):
+    """The explorer only evaluates a step property on its ``ops``: that skip is
+    sound only if the predicate could not have failed (or, for a witness, been
+    reached) on any other op. Checked on every transition of five scopes."""
+    from bufring.model.actions import OP_NAMES
+    limited = [p for p in CATALOG if p.check_step is not None and p.ops]
+    assert limited
+    for cfg, pre, a, post, obs in small_scope_steps:
+        op = OP_NAMES[type(a)]
+        for prop in limited:
+            if op not in prop.ops:
+                assert prop.check_step(cfg, pre, a, post, obs) is (prop.kind is not Kind.SOMETIMES), \
+                    (prop.id, a)

@@ -16,7 +16,7 @@ from typing import Callable, NamedTuple
 import pytest
 
 from bufring.model import fixes
-from bufring.model.actions import (Commit, CommitBegin, Observation, Register, RegisterBegin,
+from bufring.model.actions import (Commit, CommitBegin, Observation, RegisterBegin,
                                    RegisterEnd, Request, Send)
 from bufring.model.config import Config
 from bufring.model.kernel import next_state
@@ -575,6 +575,25 @@ def _():
     return check("flow.fifo", pre, a, post, obs)
 
 
+@case("flow.fifo", "a deferred send of a request assigned before the queued one arrived", True)
+def _():
+    cfg = Config(max_payload_sz=BS, counter_bits=3, deferred_send=True)
+    steps = run([REG, Request(0, 1, True), Request(0, 2, True), Send(0, 0)], cfg=cfg)
+    assert steps[1][3].dispatched == () and steps[1][3].queued is False   # 1 assigned, not queued
+    pre, a, post, obs = steps[-1]
+    assert [d.unique for d in obs.dispatched] == [1] and [r.unique for r in get_queue(pre, 0).req_queue] == [2]
+    return check("flow.fifo", pre, a, post, obs, cfg=cfg)
+
+
+@case("flow.fifo", "deferred send: the arrival that assigns past a waiting request breaks it", False)
+def _():
+    cfg = Config(max_payload_sz=BS, counter_bits=3, deferred_send=True)
+    pre, a, post, obs = last([bufring(), bufring(buf_index=1), Request(0, 1, True), Request(0, 2, True),
+                              Request(0, 3, False)], cfg=cfg)
+    assert obs.dispatched == () and get_queue(post, 0).ents[0].req.unique == 3
+    return check("flow.fifo", pre, a, post, obs, cfg=cfg)
+
+
 # --- witnesses --------------------------------------------------------------------------------------
 
 @case("w.recycle", "a commit with nothing queued recycles buffer 0", True)
@@ -674,19 +693,3 @@ def test_state_predicates_do_not_change_the_state_they_read():
 def test_window_lists_every_position_of_an_overlong_window():
     assert p.window(ring(head=0, tail=3), 3) == [0, 1, 0]
     assert p.window(ring(head=7, tail=1), 3) == [1, 0]
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "specs/predicates.py fifo(): a dispatched request that was not in the pre-step "
-    "fuse_req_queue is treated as younger than every queued request; under deferred_send a "
-    "`send` step hands out a request assigned (so dequeued) before the queued one even arrived, "
-    "and fifo reports a false violation (explore: flow.fifo 'violated in scope interleave after "
-    "4 steps' is this false positive; the real shortest violation is the -ENOBUFS pass, 5 steps)"))
-def test_fifo_send_of_a_request_assigned_before_the_queued_one_arrived_holds():
-    cfg = Config(max_payload_sz=BS, counter_bits=3, deferred_send=True)
-    steps = run([REG, Request(0, 1, True), Request(0, 2, True), Send(0, 0)], cfg=cfg)
-    assert steps[1][3].dispatched == () and steps[1][3].queued is False   # 1 assigned, not queued
-    pre, a, post, obs = steps[-1]
-    assert [d.unique for d in obs.dispatched] == [1]
-    assert [r.unique for r in get_queue(pre, 0).req_queue] == [2]
-    assert check("flow.fifo", pre, a, post, obs, cfg=cfg)
