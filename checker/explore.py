@@ -58,6 +58,7 @@ class ScopeRun:
     reductions: list
     findings: dict = field(default_factory=dict)       # property id -> Finding (None: undecided)
     peak_mib: float = 0.0                              # process peak RSS when the scope finished
+    exercised: set = field(default_factory=set)        # ids whose premise occurred here
 
     def coverage(self) -> dict:
         return {"scope": self.scope.name, "states": self.states, "transitions": self.transitions,
@@ -140,6 +141,8 @@ def explore_scope(variant, scope: Scope, properties=CATALOG, *, symmetry: bool =
     state_props = [p for p in properties if p.check_state is not None]
     step_props = [p for p in properties if p.check_step is not None]
     found: dict[str, tuple] = {}           # id -> ("state", idx) | ("step", src, action)
+    premises = [p for p in properties if p.exercised is not None]
+    exercised: set[str] = set()            # properties whose premise some step showed
 
     def on_state(idx, state):
         for p in state_props:
@@ -156,6 +159,9 @@ def explore_scope(variant, scope: Scope, properties=CATALOG, *, symmetry: bool =
         for p in props:
             if p.id not in found and p.check_step(cfg, pre, action, post, obs) == (p.kind is Kind.SOMETIMES):
                 found[p.id] = ("step", src, action)
+        for p in premises:
+            if p.id not in exercised and p.exercised(cfg, pre, action, post, obs):
+                exercised.add(p.id)
 
     try:
         space = bfs(model, max_states=scope.max_states, canonical=canonical,
@@ -163,7 +169,8 @@ def explore_scope(variant, scope: Scope, properties=CATALOG, *, symmetry: bool =
     except InvalidStep as e:
         raise BadInput(scope.source, None, e.field, f"scope {scope.name}: {e}") from None
     run = ScopeRun(scope, len(space.states), space.transitions, space.max_depth, space.seconds,
-                   space.capped, ["symmetry: request uniques"] if symmetry else [])
+                   space.capped, ["symmetry: request uniques"] if symmetry else [],
+                   exercised=exercised | {p.id for p in properties if p.exercised is None})
     by_id = {p.id: p for p in properties}
     for pid, where in found.items():
         path = concrete_path(model, space, where[1], canonical)
@@ -274,7 +281,7 @@ def scope_status(prop: Property, run: ScopeRun) -> Status:
         return Status.UNKNOWN
     if prop.kind is Kind.SOMETIMES:
         return Status.UNREACHED
-    if any(w not in run.findings for w in prop.needs):
+    if any(w not in run.findings for w in prop.needs) or prop.id not in run.exercised:
         return Status.VACUOUS
     return Status.HOLDS
 
@@ -349,5 +356,7 @@ def combine_scopes(variant, prop: Property, runs: list, folder: Path) -> Verdict
         return Verdict(prop.id, prop.kind, Status.HOLDS, {"explore": "holds"}, coverage=coverage,
                        message=msg)
     missing = sorted({w for r in runs for w in prop.needs if w not in r.findings})
+    why = (f"witness(es) {', '.join(missing)} never reached" if missing
+           else "no scope ever exercised what it speaks of")
     return Verdict(prop.id, prop.kind, Status.VACUOUS, {"explore": "vacuous"}, coverage=coverage,
-                   message=f"holds only vacuously: witness(es) {', '.join(missing)} never reached")
+                   message=f"holds only vacuously: {why}")

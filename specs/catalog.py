@@ -45,6 +45,8 @@ class Property:
     needs: tuple[str, ...] = ()
     ops: tuple[str, ...] = ()       # the only ops whose steps check_step can fail on
                                     # (empty: any); lets engines skip the rest
+    exercised: Callable | None = None  # step predicate: the situation the property speaks
+                                       # of occurred (a scope where it never does is vacuous)
 
     def checks_op(self, op: str) -> bool:
         return not self.ops or op in self.ops
@@ -112,43 +114,43 @@ CATALOG: tuple[Property, ...] = (
              "every buf_id written to fuse_uring_ent_in_out fits its u16 field and names the "
              "buffer actually selected",
              "fuse_uring_args_to_ring() writes the held buffer's id; setup caps nr_bufs at U16_MAX",
-             Severity.DATA_INTEGRITY, check_step=p.buf_id_fits, needs=("w.buffer_reused",)),
+             Severity.DATA_INTEGRITY, check_step=p.buf_id_fits, exercised=p.ex_buffer_dispatched, needs=("w.buffer_reused",)),
     Property("ring.buf_in_region", Kind.CONTRACT, "buffers lie in the payload region",
              "every payload buffer lies inside the registered payload region, buffers are pairwise "
              "disjoint, each at least max_payload_sz long",
              "fuse_uring_bufring_setup(): populate loop, buf_size < max_payload_sz check",
-             Severity.MEMORY_SAFETY, check_step=p.buf_in_region, ops=REGISTER_OPS),
+             Severity.MEMORY_SAFETY, check_step=p.buf_in_region, ops=REGISTER_OPS, exercised=p.ex_bufring_created),
     # --- registration -------------------------------------------------------------------------------
     Property("reg.flags_consistent", Kind.INVARIANT, "one buffer-ring mode per queue",
              "every registered entry of a queue was registered with the queue's FUSE_URING_BUFRING "
              "setting, including when two REGISTERs race to create the queue",
              "queue_init_flags_consistent(); fuse_uring_create_queue() race branch",
-             Severity.MEMORY_SAFETY, check_step=p.flags_consistent, ops=REGISTER_OPS, needs=("w.register_race",)),
+             Severity.MEMORY_SAFETY, check_step=p.flags_consistent, ops=REGISTER_OPS, exercised=p.ex_register_joined, needs=("w.register_race",)),
     Property("reg.unknown_flags_rejected", Kind.CONTRACT, "unknown flags give -EINVAL",
              "flags outside the valid set give -EINVAL and create nothing",
              "init_flags_valid()",
-             Severity.CONTRACT_GAP, check_step=p.unknown_flags_rejected, ops=REGISTER_OPS),
+             Severity.CONTRACT_GAP, check_step=p.unknown_flags_rejected, ops=REGISTER_OPS, exercised=p.ex_unknown_flags_sent),
     Property("reg.no_partial_effect", Kind.INVARIANT, "a rejected REGISTER leaves nothing",
              "a rejected REGISTER leaves no queue, entry or buffer ring behind",
              "fuse_uring_register(): create_queue then create_ring_ent",
-             Severity.CONTRACT_GAP, check_step=p.no_partial_effect, ops=REGISTER_OPS),
+             Severity.CONTRACT_GAP, check_step=p.no_partial_effect, ops=REGISTER_OPS, exercised=p.ex_register_rejected),
     Property("reg.init_consistent", Kind.INVARIANT, "REGISTERs of a queue agree on init",
              "every REGISTER for a queue agrees with the init fields (queue_depth, buf_size, regions) "
              "the queue was created with, as the patch's comment says all REGISTER commands of a "
              "queue should",
              "the comment above queue_init_flags_consistent(), which asks every REGISTER of a queue "
              "to carry the same init fields",
-             Severity.CONTRACT_GAP, check_step=p.init_consistent, ops=REGISTER_OPS),
+             Severity.CONTRACT_GAP, check_step=p.init_consistent, ops=REGISTER_OPS, exercised=p.ex_bufring_register_joined),
     Property("hdr.slot_bounds", Kind.CONTRACT, "header slots lie in the headers region",
              "every entry's header slot [id * sizeof(fuse_uring_req_header), +sizeof) lies inside "
              "the registered headers region",
              "copy_header_to_ring()/copy_header_from_ring(): headers + offset + 288 * ent->id",
-             Severity.MEMORY_SAFETY, check_state=p.slot_bounds),
+             Severity.MEMORY_SAFETY, check_state=p.slot_bounds, exercised=p.ex_bufring_entries),
     Property("hdr.slot_unique", Kind.INVARIANT, "no two entries share a header slot",
              "no two live entries of a queue share a header slot",
              "fuse_uring_create_ring_ent(): ent->id = sqe->buf_index (documented as the entry's fixed, "
              "unique id)",
-             Severity.DATA_INTEGRITY, check_state=p.slot_unique),
+             Severity.DATA_INTEGRITY, check_state=p.slot_unique, exercised=p.ex_two_bufring_entries),
     # --- request flow -------------------------------------------------------------------------------
     Property("flow.idle_holds_no_buffer", Kind.INVARIANT, "an idle entry holds no buffer",
              "an entry waiting for work holds no payload buffer",
@@ -158,12 +160,12 @@ CATALOG: tuple[Property, ...] = (
              "a request with payload is only handed to user space together with a payload buffer "
              "(bufring mode)",
              "fuse_uring_prep_buffer(), fuse_uring_next_req_update_buffer(), setup_fuse_copy_state()",
-             Severity.MEMORY_SAFETY, check_step=p.payload_has_buffer, needs=("w.buffer_reused",)),
+             Severity.MEMORY_SAFETY, check_step=p.payload_has_buffer, exercised=p.ex_payload_dispatched, needs=("w.buffer_reused",)),
     Property("flow.commit_matches", Kind.INVARIANT, "a commit answers an entry in user space",
              "a commit is accepted only for a request held by an entry in user space, and returns "
              "that request's buffer",
              "fuse_uring_commit_fetch(), fuse_uring_get_next_fuse_req()",
-             Severity.DATA_INTEGRITY, check_step=p.commit_matches, ops=COMMIT_OPS,
+             Severity.DATA_INTEGRITY, check_step=p.commit_matches, ops=COMMIT_OPS, exercised=p.ex_commit_accepted,
              needs=("w.recycle", "w.buffer_reused")),
     Property("flow.work_conserving", Kind.INVARIANT, "no idle entry beside a request it could take",
              "never an idle entry and, at the same time, a queued request it could take now (one "

@@ -293,6 +293,57 @@ def fifo(cfg, pre, action, post, obs) -> bool:
     return True
 
 
+# --- premises: the step shows the situation a property speaks of (non-vacuity) -------------------
+
+def ex_bufring_created(cfg, pre, action, post, obs) -> bool:
+    return created_bufring(cfg, pre, action, post, obs) is not None
+
+
+def ex_unknown_flags_sent(cfg, pre, action, post, obs) -> bool:
+    reg = action.register() if isinstance(action, RegisterBegin) else completed_register(pre, action, obs)
+    return reg is not None and reg.flags & ~VALID_INIT_FLAGS != 0
+
+
+def ex_register_rejected(cfg, pre, action, post, obs) -> bool:
+    return completed_register(pre, action, obs) is not None and obs.ret not in (0, None)
+
+
+def ex_register_joined(cfg, pre, action, post, obs) -> bool:
+    """An accepted REGISTER joined a queue that existed before it."""
+    reg = completed_register(pre, action, obs)
+    return reg is not None and obs.ret == 0 and (
+        get_queue(pre, reg.qid) is not None or isinstance(action, RegisterEnd)
+        and obs.events and "register_race" in obs.events)
+
+
+def ex_bufring_register_joined(cfg, pre, action, post, obs) -> bool:
+    reg = completed_register(pre, action, obs)
+    q = get_queue(pre, reg.qid) if reg is not None else None
+    return obs.ret == 0 and q is not None and q.bufring is not None
+
+
+def ex_payload_dispatched(cfg, pre, action, post, obs) -> bool:
+    return any(q.bufring is not None and e.req is not None and e.req.payload
+               for q, e, _ in dispatched_with_ent(cfg, action, post, obs))
+
+
+def ex_buffer_dispatched(cfg, pre, action, post, obs) -> bool:
+    return any(q.bufring is not None and e.buf is not None
+               for q, e, _ in dispatched_with_ent(cfg, action, post, obs))
+
+
+def ex_commit_accepted(cfg, pre, action, post, obs) -> bool:
+    return isinstance(action, (Commit, CommitEnd)) and obs.ret == 0
+
+
+def ex_bufring_entries(cfg, pre, action, post, obs) -> bool:
+    return any(q.ents for _, q in bufring_queues(post))
+
+
+def ex_two_bufring_entries(cfg, pre, action, post, obs) -> bool:
+    return any(len(q.ents) >= 2 for _, q in bufring_queues(post))
+
+
 # --- witnesses (sometimes) ---------------------------------------------------------------------------
 
 def w_recycle(cfg, pre, action, post, obs) -> bool:

@@ -40,7 +40,7 @@ def conformance(spec: str, examples: int) -> tuple[float, int, int]:
 
 def invariants(variant: str, examples: int) -> tuple[float, int, int, int]:
     started = time.perf_counter()
-    r = fuzz(load_variant(variant), options=FuzzOptions(examples=examples, seed=0), out="/tmp/bufring-bench")
+    r = fuzz(load_variant(variant), options=FuzzOptions(seed=0), out="/tmp/bufring-bench")
     violated = sum(v.status.value == "violated" for v in r.verdicts)
     return time.perf_counter() - started, r.stats.runs, r.stats.steps, violated
 
@@ -63,7 +63,7 @@ def main() -> int:
         print(f"{label}: {runs} runs, {steps} steps, {secs:.1f} s", flush=True)
     inv = {}
     for variant in ("v2", "all-fixes"):
-        secs, runs, steps, violated = best(lambda: invariants(variant, 150), 1)
+        secs, runs, steps, violated = best(lambda: invariants(variant, FuzzOptions.examples), 1)
         inv[variant] = (runs, steps, secs, violated)
         print(f"invariants {variant}: {runs} runs, {steps} steps, {secs:.1f} s", flush=True)
     cpu = platform.processor() or platform.machine()
@@ -96,7 +96,7 @@ def main() -> int:
         "",
         "## Deep invariant runs of the model (`bufring fuzz`, default budget)",
         "",
-        "Rounds of 150 examples of at most 60 steps; each round stops at its first",
+        "Rounds of 300 examples of at most 60 steps; each round stops at its first",
         "violation (then shrunk), the last round finds nothing new.",
         "",
         "| variant | runs | steps | seconds | steps/s | violated properties |",

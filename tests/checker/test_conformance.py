@@ -182,3 +182,14 @@ def test_first_divergence_replays_a_given_run_on_both_sides():
     d = first_divergence(cls("AvailFifo"), V2, cfg, run_)
     assert d.step == 3 and d.key == "dispatched"
     assert first_divergence(cls("Faithful"), V2, cfg, [reg, Request(0, 1, True), Commit(0, 1)]) is None
+
+
+def test_a_divergence_is_kept_in_the_example_database_and_rerun_first(tmp_path):
+    from hypothesis.database import DirectoryBasedExampleDatabase
+    db = DirectoryBasedExampleDatabase(str(tmp_path / "db"))
+    first = run(cls("BgLimit"), tmp_path, database=db)
+    again = run(cls("BgLimit"), tmp_path, database=db)
+    assert first.verdict == again.verdict == "diverges"
+    assert first.stats.runs > 5
+    assert again.stats.runs <= 3          # the kept failing run comes first
+    assert again.length == first.length
