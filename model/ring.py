@@ -120,14 +120,13 @@ def recycle(ring: BufRing, buf_id: int, bits: int) -> tuple[BufRing, bool]:
 def free_window(ring: BufRing, bits: int) -> tuple[int, ...]:
     """Buffer ids in the free window ``[head, tail)``, in the order select takes them.
 
-    Counts only ``min(tail - head, nbufs)`` positions, since a window longer than
-    the ring reads slots twice.
+    All ``tail - head`` positions: a window longer than ``nbufs`` reads slots twice,
+    and shows so (that is what ``ring.count_bounded`` and ``ring.conservation`` see).
     """
     c = CONCRETE
-    n = min(free_count(c, ring.head, ring.tail, bits), ring.nbufs)
     out = []
     counter = ring.head
-    for _ in range(n):
+    for _ in range(free_count(c, ring.head, ring.tail, bits)):
         out.append(ring.slots[slot_index(c, counter, ring.nbufs, bits)])
         counter = next_counter(c, counter, bits)
     return tuple(out)

@@ -20,7 +20,7 @@ from bufring.model.actions import (Commit, CommitBegin, CommitEnd, Register, Reg
                                    RegisterEnd, Request)
 from bufring.model.cint import CONCRETE
 from bufring.model.kernel import header_addr, payload_buf_addr
-from bufring.model.ring import free_count, next_counter, slot_index
+from bufring.model.ring import free_count, free_window
 from bufring.model.rules import wants_bufring
 from bufring.model.state import EntState, get_queue
 from bufring.model.errno import Errno
@@ -37,16 +37,9 @@ def bufring_queues(state):
     return [(qid, q) for qid, q in state.queues if q.bufring is not None]
 
 
-def window(ring, bits: int) -> list[int]:
-    """Buffer ids in the free window ``[head, tail)``, all ``tail - head`` positions
-    of it (a window longer than ``nbufs`` reads slots twice, and shows so)."""
-    c = CONCRETE
-    n = free_count(c, ring.head, ring.tail, bits)
-    out, counter = [], ring.head
-    for _ in range(n):
-        out.append(ring.slots[slot_index(c, counter, ring.nbufs, bits)])
-        counter = next_counter(c, counter, bits)
-    return out
+def window(ring, bits: int) -> tuple[int, ...]:
+    """Buffer ids in the free window ``[head, tail)`` (``model.ring.free_window``)."""
+    return free_window(ring, bits)
 
 
 def held(q) -> list[int]:
