@@ -15,9 +15,11 @@ from bufring.checker.cli import main
 from bufring.specs import catalog
 from bufring.specs.catalog import CATALOG, Kind
 
-PROPERTIES_MD = Path("/work/shared/docs/PROPERTIES.md")
-if not PROPERTIES_MD.is_file():            # a checkout that carries the docs itself
-    PROPERTIES_MD = Path(__file__).resolve().parents[2] / "docs" / "PROPERTIES.md"
+# The design docs live in shared/ beside the checkout (read-only, not shipped).
+_ROOT = Path(__file__).resolve().parents[2]
+PROPERTIES_MD = next((p for p in (_ROOT.parent / "shared" / "docs" / "PROPERTIES.md",
+                                  Path("/work/shared/docs/PROPERTIES.md")) if p.is_file()),
+                     _ROOT.parent / "shared" / "docs" / "PROPERTIES.md")
 
 ROW = re.compile(r"^\|\s*`([a-z]+\.[a-z_]+)`\s*\|\s*([a-z]+)\s*\|")
 WITNESS = re.compile(r"`(w\.[a-z_]+)`")
