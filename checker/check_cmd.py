@@ -1,7 +1,6 @@
 """``bufring check``: every engine, one verdict per property, the report."""
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 import time
@@ -10,7 +9,7 @@ from pathlib import Path
 from bufring.checker.check import ENGINES, check_variant
 from bufring.checker.cli import version
 from bufring.checker.junit import write_junit
-from bufring.checker.render import console_for, verdict_table
+from bufring.checker.render import console_for, print_json, verdict_table
 from bufring.checker.testgen import generate_tests
 from bufring.checker.report import save_results, write_report
 from bufring.checker.verdict import exit_code
@@ -64,8 +63,7 @@ def cmd_check(args, out, err) -> int:
     if args.junit:
         write_junit(args.junit, checks)
     if args.json:
-        objs = [c.to_json() for c in checks]
-        out.write(json.dumps(objs[0] if len(objs) == 1 else objs) + "\n")
+        print_json(out, [c.to_json() for c in checks])
     else:
         console = console_for(out)
         for c in checks:

@@ -167,7 +167,7 @@ def explore_scope(variant, scope: Scope, properties=CATALOG, *, symmetry: bool =
         space = bfs(model, max_states=scope.max_states, canonical=canonical,
                     on_state=on_state, on_step=on_step, progress=progress)
     except InvalidStep as e:
-        raise BadInput(scope.source, None, e.field, f"scope {scope.name}: {e}") from None
+        raise BadInput(scope.source, scope.line, e.field, f"scope {scope.name}: {e}") from None
     run = ScopeRun(scope, len(space.states), space.transitions, space.max_depth, space.seconds,
                    space.capped, ["symmetry: request uniques"] if symmetry else [],
                    exercised=exercised | {p.id for p in properties if p.exercised is None})

@@ -1,11 +1,11 @@
 """``bufring explore``: the explicit-state explorer on named scopes or scope files."""
 from __future__ import annotations
 
-import json
+import contextlib
 
 from bufring.checker.explore import explore
 from bufring.checker.progress import progress_for
-from bufring.checker.render import console_for, verdict_table
+from bufring.checker.render import console_for, print_json, verdict_table
 from bufring.checker.verdict import exit_code
 from bufring.model.errors import BadInput
 from bufring.model.variant import load_variant
@@ -51,16 +51,11 @@ def cmd_explore(args, out, err) -> int:
     results = []
     for variant in variants:
         progress = progress_for(err, enabled=True)
-        if progress is not None:
-            with progress:
-                results.append(explore(variant, scopes, props, out_dir=args.out, symmetry=args.symmetry,
-                                       max_states=args.max_states, progress=progress))
-        else:
+        with progress or contextlib.nullcontext():
             results.append(explore(variant, scopes, props, out_dir=args.out, symmetry=args.symmetry,
-                                   max_states=args.max_states))
+                                   max_states=args.max_states, progress=progress))
     if args.json:
-        objs = [r.to_json() for r in results]
-        out.write(json.dumps(objs[0] if len(objs) == 1 else objs) + "\n")
+        print_json(out, [r.to_json() for r in results])
     else:
         console = console_for(out)
         for r in results:

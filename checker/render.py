@@ -1,7 +1,13 @@
-"""Shared rendering helpers: a rich console bound to the command's stream."""
+"""Shared rendering helpers: a rich console bound to the command's stream, JSON."""
 from __future__ import annotations
 
+import json
 from typing import TextIO
+
+
+def print_json(out: TextIO, objs: list) -> None:
+    """DESIGN's rule: one variant gives one JSON object, several give a list."""
+    out.write(json.dumps(objs[0] if len(objs) == 1 else objs) + "\n")
 
 
 def console_for(stream: TextIO):

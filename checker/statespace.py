@@ -62,6 +62,16 @@ class StateSpace:
         return cid
 
 
+def _holder(state, qid: int, unique: int) -> int | None:
+    """The entry of queue ``qid`` that holds the request ``unique``, if any."""
+    for q_id, q in state.queues:
+        if q_id == qid:
+            for i, e in enumerate(q.ents):
+                if e.req is not None and e.req.unique == unique:
+                    return i
+    return None
+
+
 def fairness_class(state, action):
     """The weakly fair action class an action belongs to, or None.
 
@@ -72,21 +82,13 @@ def fairness_class(state, action):
     """
     kind = type(action)
     if kind is Commit or kind is CommitBegin:
-        for qid, q in state.queues:
-            if qid == action.qid:
-                for i, e in enumerate(q.ents):
-                    if e.req is not None and e.req.unique == action.commit_id:
-                        return ("commit", qid, i)
-        return None
+        i = _holder(state, action.qid, action.commit_id)
+        return None if i is None else ("commit", action.qid, i)
     if kind is Send:
         return ("send", action.qid, action.ent)
     if kind is CommitEnd:
-        for qid, q in state.queues:
-            if qid == action.qid:
-                for i, e in enumerate(q.ents):
-                    if e.req is not None and e.req.unique == action.commit_id:
-                        return ("commit_end", qid, i)
-        return None
+        i = _holder(state, action.qid, action.commit_id)
+        return None if i is None else ("commit_end", action.qid, i)
     if kind is RegisterEnd:
         return ("register_end", action.thread)
     return None

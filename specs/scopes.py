@@ -43,6 +43,7 @@ class Scope:
     fairness: str = "answers_all"
     max_states: int = 2_000_000
     source: str = "built-in"      # the scope file it came from
+    line: int | None = None       # the line of its header in that file
 
     def bounds(self) -> dict:
         """The scope's bounds, for a verdict's coverage."""
@@ -149,13 +150,14 @@ def load_scope(spec: str) -> Scope:
     except (OSError, UnicodeDecodeError) as e:
         raise BadInput(spec, None, None, f"cannot read: {e}") from None
     header = None
+    header_line = None
     registers: list[Register] = []
     for n, text in enumerate(lines, start=1):
         if not text.strip() or text.strip().startswith("#"):
             continue
         obj = parse_json_line(text.strip(), spec, n)
         if header is None:
-            header = _scope_header(obj, spec, n)
+            header, header_line = _scope_header(obj, spec, n), n
             continue
         if set(obj) != {"register"} or not isinstance(obj["register"], dict):
             raise BadInput(spec, n, next(iter(obj), "register"),
@@ -167,7 +169,7 @@ def load_scope(spec: str) -> Scope:
         raise BadInput(spec, None, "register", "a scope needs at least one register line")
     name, doc, cfg, env_args, fairness, max_states = header
     return Scope(name, doc, cfg, Environment(registers=tuple(registers), **env_args),
-                 fairness=fairness, max_states=max_states, source=spec)
+                 fairness=fairness, max_states=max_states, source=spec, line=header_line)
 
 
 def _scope_header(obj: dict, source: str, line: int):

@@ -270,9 +270,6 @@ def test_scope_file_whose_ring_outgrows_the_counter_width_exits_2_naming_file_an
     assert err.startswith(f"bufring: {path}:") and "config.counter_bits: " in err
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "DESIGN 'Bad input': one line naming file, line and field; the counter-width error of a "
-    "scope file names the file and config.counter_bits but not the header line it is on"))
 def test_scope_file_whose_ring_outgrows_the_counter_width_names_the_header_line(bufring_cli, tmp_path):
     header = {**TINY_HEADER, "config": {"counter_bits": 1, "max_payload_sz": 8192}}
     path = jsonl(tmp_path / "narrow.jsonl", "# comment", header, {"register": BUFRING_REG})
