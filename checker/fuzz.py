@@ -45,7 +45,8 @@ class FuzzOptions:
     examples: int = 300              # Hypothesis examples per round
     steps: int = 60                  # at most this many steps per run
     seed: int | None = 0
-    max_rounds: int = 12
+    max_rounds: int = 20             # a round stops at its first violation: keep this
+                                     # above the number of checked properties (17)
     gen: GenOptions = DEEP
     database: object = None          # a hypothesis ExampleDatabase, or None
 
@@ -144,9 +145,11 @@ def fuzz(variant, *, options: FuzzOptions = FuzzOptions(), out: str | Path = "bu
     catalog_by_id = {p.id: p for p in checked}
     found: set[str] = set()
     rounds = 0
+    settled = False          # a round found nothing new: the budget was not cut short
     for rounds in range(1, options.max_rounds + 1):
         active = [p for p in checked if p.id not in found]
         if not active:
+            settled = True
             break
         if progress:
             progress({"event": "round", "round": rounds, "active": len(active), "found": sorted(found)})
@@ -166,13 +169,15 @@ def fuzz(variant, *, options: FuzzOptions = FuzzOptions(), out: str | Path = "bu
                 raise unexpected
         new |= set(sink.failures) - found
         if not new:
+            settled = True
             break
         for pid in sorted(new):
             if pid in sink.failures:
                 sink.failures[pid] = _shrunk(catalog_by_id[pid], variant, sink.failures[pid])
         found |= new
     return FuzzResult(variant=variant.name, rounds=rounds, stats=stats,
-                      verdicts=_verdicts(variant, checked, tracked, sink, stats, options, out, rounds))
+                      verdicts=_verdicts(variant, checked, tracked, sink, stats, options, out, rounds,
+                                         settled))
 
 
 def _shrunk(prop: Property, variant, finding: "Finding") -> "Finding":
@@ -239,7 +244,8 @@ def write_finding(path: Path, variant, cfg: Config, actions: list, comments: lis
     return len(actions)
 
 
-def _verdicts(variant, checked, tracked, sink: Sink, stats, options, out, rounds) -> list[Verdict]:
+def _verdicts(variant, checked, tracked, sink: Sink, stats, options, out, rounds,
+              settled: bool = True) -> list[Verdict]:
     out_dir = Path(out) / variant.name
     coverage = _coverage(stats, options, rounds)
     verdicts: list[Verdict] = []
@@ -252,7 +258,7 @@ def _verdicts(variant, checked, tracked, sink: Sink, stats, options, out, rounds
                                             coverage=coverage, message=f"{w.title}: not reached in "
                                             f"{stats.runs} runs"))
             continue
-        cfg, run = shrink(lambda c, acts: first_reached(w, variant, c, acts), finding.cfg,
+        cfg, run = shrink(lambda c, acts, w=w: first_reached(w, variant, c, acts), finding.cfg,
                           finding.actions, evaluations=1500, seconds=10)
         path = out_dir / f"{w.id}.jsonl"
         try:
@@ -268,6 +274,14 @@ def _verdicts(variant, checked, tracked, sink: Sink, stats, options, out, rounds
                                         message=f"{w.title}: reached in {n} steps"))
     for prop in checked:
         finding = sink.failures.get(prop.id)
+        if finding is None and not settled:
+            # each round stops at its first violation: when the rounds ran out while
+            # still finding, the properties not found yet were hardly sampled
+            verdicts.append(Verdict(prop.id, prop.kind, Status.UNKNOWN, {ENGINE: "unknown"},
+                                    coverage=coverage, message=f"not decided: the fuzz budget of "
+                                    f"{options.max_rounds} rounds ended while rounds still found "
+                                    "violations (raise max_rounds)"))
+            continue
         if finding is None:
             missing = [w for w in prop.needs if w not in reached_ids]
             if missing:
