@@ -117,7 +117,7 @@ def check_variant(variant, *, scopes=DEFAULT_SCOPES, out: str | Path = "bufring-
         if progress:
             progress(f"{variant.name}: fuzz ({fuzz_examples} examples a round, seed {seed})")
         # A short budget: fuzz adds sampled depth beyond the scopes; `bufring fuzz` goes deep.
-        options = FuzzOptions(examples=fuzz_examples, seed=seed, max_rounds=2, steps=30)
+        options = FuzzOptions(examples=fuzz_examples, seed=seed, steps=30)
         per_engine["fuzz"] = fuzz(variant, options=options, out=out / "engines" / "fuzz").verdicts
         seconds["fuzz"] = time.perf_counter() - started
     inside = _inside(list(scopes), variant)

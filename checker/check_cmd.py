@@ -29,7 +29,7 @@ def add_parser(sub) -> None:
     p.add_argument("--engine", action="append", default=[], choices=ENGINES,
                    help="run only these engines (repeatable; default: all)")
     p.add_argument("--fuzz-examples", type=int, default=10, metavar="N",
-                   help="fuzz examples per round, 2 rounds at most (default 10)")
+                   help="fuzz examples per round (default 10)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="fuzz seed (default 0)")
     p.add_argument("--timeout", type=float, default=5.0, metavar="S",
                    help="z3 timeout per query in seconds (default 5)")
