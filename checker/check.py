@@ -103,6 +103,10 @@ def check_variant(variant, *, scopes=DEFAULT_SCOPES, out: str | Path = "bufring-
             progress(f"{variant.name}: prove (z3)")
         per_engine["prove"] = prove(variant, timeout=timeout, out=out / "engines" / "prove")
         seconds["prove"] = time.perf_counter() - started
+        vectors = out / "engines" / "prove" / variant.name / "register-vectors.json"
+        if vectors.exists():          # beside the traces, where gen-tests looks for them
+            (out / variant.name).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(vectors, out / variant.name / vectors.name)
     if "explore" in engines:
         started = time.perf_counter()
         if progress:
