@@ -1750,3 +1750,83 @@ def test_w_select_enobufs__wake_idle_entries__register_x2_request_x2__replays_as
     if bufring_impl or (bufring_variant and bufring_variant != 'wake-idle-entries'):
         pytest.skip('the recorded expectations are those of variant wake-idle-entries')
     check_replays_as_recorded(HERE / 'traces/wake-idle-entries/w.select_enobufs.jsonl', bufring_variant)
+
+
+VECTORS_ALL_FIXES = json.loads((HERE / 'vectors/all-fixes/register-vectors.json').read_text())
+
+
+# REGISTER boundary vectors of variant all-fixes: each breaks the named rule
+# (rejected) or sits right inside it (accepted).
+@pytest.mark.parametrize('vector', VECTORS_ALL_FIXES, ids=[v['name'] for v in VECTORS_ALL_FIXES])
+def test_register_vector__all_fixes(vector, bufring_variant, bufring_impl):
+    check_vector(vector, bufring_variant, bufring_impl)
+
+
+VECTORS_CHECK_INIT_FIELDS = json.loads((HERE / 'vectors/check-init-fields/register-vectors.json').read_text())
+
+
+# REGISTER boundary vectors of variant check-init-fields: each breaks the named rule
+# (rejected) or sits right inside it (accepted).
+@pytest.mark.parametrize('vector', VECTORS_CHECK_INIT_FIELDS, ids=[v['name'] for v in VECTORS_CHECK_INIT_FIELDS])
+def test_register_vector__check_init_fields(vector, bufring_variant, bufring_impl):
+    check_vector(vector, bufring_variant, bufring_impl)
+
+
+VECTORS_ENT_BEFORE_PUBLISH = json.loads((HERE / 'vectors/ent-before-publish/register-vectors.json').read_text())
+
+
+# REGISTER boundary vectors of variant ent-before-publish: each breaks the named rule
+# (rejected) or sits right inside it (accepted).
+@pytest.mark.parametrize('vector', VECTORS_ENT_BEFORE_PUBLISH, ids=[v['name'] for v in VECTORS_ENT_BEFORE_PUBLISH])
+def test_register_vector__ent_before_publish(vector, bufring_variant, bufring_impl):
+    check_vector(vector, bufring_variant, bufring_impl)
+
+
+VECTORS_NBUFS_POW2 = json.loads((HERE / 'vectors/nbufs-pow2/register-vectors.json').read_text())
+
+
+# REGISTER boundary vectors of variant nbufs-pow2: each breaks the named rule
+# (rejected) or sits right inside it (accepted).
+@pytest.mark.parametrize('vector', VECTORS_NBUFS_POW2, ids=[v['name'] for v in VECTORS_NBUFS_POW2])
+def test_register_vector__nbufs_pow2(vector, bufring_variant, bufring_impl):
+    check_vector(vector, bufring_variant, bufring_impl)
+
+
+VECTORS_REJECT_NULL_PAYLOAD = json.loads((HERE / 'vectors/reject-null-payload/register-vectors.json').read_text())
+
+
+# REGISTER boundary vectors of variant reject-null-payload: each breaks the named rule
+# (rejected) or sits right inside it (accepted).
+@pytest.mark.parametrize('vector', VECTORS_REJECT_NULL_PAYLOAD, ids=[v['name'] for v in VECTORS_REJECT_NULL_PAYLOAD])
+def test_register_vector__reject_null_payload(vector, bufring_variant, bufring_impl):
+    check_vector(vector, bufring_variant, bufring_impl)
+
+
+VECTORS_UNIQUE_BUF_INDEX = json.loads((HERE / 'vectors/unique-buf-index/register-vectors.json').read_text())
+
+
+# REGISTER boundary vectors of variant unique-buf-index: each breaks the named rule
+# (rejected) or sits right inside it (accepted).
+@pytest.mark.parametrize('vector', VECTORS_UNIQUE_BUF_INDEX, ids=[v['name'] for v in VECTORS_UNIQUE_BUF_INDEX])
+def test_register_vector__unique_buf_index(vector, bufring_variant, bufring_impl):
+    check_vector(vector, bufring_variant, bufring_impl)
+
+
+VECTORS_V2 = json.loads((HERE / 'vectors/v2/register-vectors.json').read_text())
+
+
+# REGISTER boundary vectors of variant v2: each breaks the named rule
+# (rejected) or sits right inside it (accepted).
+@pytest.mark.parametrize('vector', VECTORS_V2, ids=[v['name'] for v in VECTORS_V2])
+def test_register_vector__v2(vector, bufring_variant, bufring_impl):
+    check_vector(vector, bufring_variant, bufring_impl)
+
+
+VECTORS_WAKE_IDLE_ENTRIES = json.loads((HERE / 'vectors/wake-idle-entries/register-vectors.json').read_text())
+
+
+# REGISTER boundary vectors of variant wake-idle-entries: each breaks the named rule
+# (rejected) or sits right inside it (accepted).
+@pytest.mark.parametrize('vector', VECTORS_WAKE_IDLE_ENTRIES, ids=[v['name'] for v in VECTORS_WAKE_IDLE_ENTRIES])
+def test_register_vector__wake_idle_entries(vector, bufring_variant, bufring_impl):
+    check_vector(vector, bufring_variant, bufring_impl)
