@@ -122,14 +122,16 @@ class _Shrinker:
         if start == 0:
             return False
         to_wrap = (1 << bits) - start
-        for b in range(3, bits):
-            cand = replace(self.cfg, counter_bits=b, counter_start=max(0, (1 << b) - to_wrap))
-            if cand.problems():
-                continue
-            for j in range(len(self.run) - 1, -1, -1):
-                if self.accept(cand, self.run[:j] + self.run[j + 1:]):
-                    return True
-        return False
+        return any(self._loses_a_step(replace(self.cfg, counter_bits=b,
+                                              counter_start=max(0, (1 << b) - to_wrap)))
+                   for b in range(3, bits))
+
+    def _loses_a_step(self, cand) -> bool:
+        """Does config ``cand`` (if valid) let the run drop one of its steps?"""
+        if cand.problems():
+            return False
+        return any(self.accept(cand, self.run[:j] + self.run[j + 1:])
+                   for j in range(len(self.run) - 1, -1, -1))
 
     def smaller_ring(self) -> bool:
         """A ring of fewer buffers, with ``counter_start`` moved so that the tail is as far
@@ -155,14 +157,8 @@ class _Shrinker:
     def closer_wrap(self) -> bool:
         """``counter_start`` nearer the wrap, when that lets the run lose a step."""
         span, start = 1 << self.cfg.counter_bits, self.cfg.counter_start
-        for k in range(1, min(span - start, 17)):
-            cand = replace(self.cfg, counter_start=span - k)
-            if cand.problems():
-                continue
-            for j in range(len(self.run) - 1, -1, -1):
-                if self.accept(cand, self.run[:j] + self.run[j + 1:]):
-                    return True
-        return False
+        return any(self._loses_a_step(replace(self.cfg, counter_start=span - k))
+                   for k in range(1, min(span - start, 17)))
 
     def fewer_queues(self) -> bool:
         """Fewer queues: drop every step on the queues beyond the new ``nr_queues``."""
