@@ -120,12 +120,12 @@ WAKE_IDLE = register_builtin(V2.derive(
 ALL_FIXES: Variant = register_builtin(V2.derive(
     "all-fixes",
     "every fix above together",
-    bufring_setup_rules=_insert_after(
-        _insert_after(BUFRING_SETUP_RULES, "iovec.payload_not_user", PAYLOAD_NULL),
-        "bufring.nr_bufs_range", NBUFS_NOT_POW2),
-    queue_init_consistent=_both(same_mode_and_free_id, same_mode_and_init),
-    ent_before_publish=True,
-    wake_idle=wake_idle_entries))
+    bufring_setup_rules=_insert_after(REJECT_NULL_PAYLOAD.bufring_setup_rules,
+                                      "bufring.nr_bufs_range", NBUFS_NOT_POW2),
+    queue_init_consistent=_both(UNIQUE_BUF_INDEX.queue_init_consistent,
+                                CHECK_INIT_FIELDS.queue_init_consistent),
+    ent_before_publish=ENT_BEFORE_PUBLISH.ent_before_publish,
+    wake_idle=WAKE_IDLE.wake_idle))
 
 FIXES: tuple[Variant, ...] = (REJECT_NULL_PAYLOAD, NBUFS_POW2, UNIQUE_BUF_INDEX, CHECK_INIT_FIELDS,
                               ENT_BEFORE_PUBLISH, WAKE_IDLE, ALL_FIXES)
