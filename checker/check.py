@@ -1,7 +1,8 @@
 """``check``: every engine on a variant, one verdict per property, engines cross-checked.
 
-Runs ``prove`` (SMT, all values at 32 bits), ``explore`` (the default scopes,
-exhaustive) and a short deterministic ``fuzz`` budget, then combines the three
+Runs every engine of ``checker.engines.ENGINES`` through its one door: ``prove``
+(SMT, all values at 32 bits), ``explore`` (the default scopes, exhaustive) and a
+short deterministic ``fuzz`` budget, then combines the three
 verdicts of each property with ``checker.verdict.combine``: a replaying
 violation wins, ``proved`` beats ``holds``; an engine that claims a property for
 its whole coverage while another has a replaying counterexample inside that
@@ -17,15 +18,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bufring.checker.explore import explore
+from bufring.checker.engines import ENGINES, EngineOptions, engine_run
 from bufring.checker.verdict import Status, Verdict, combine
 from bufring.model.system import Model
 from bufring.model.traces import read_trace
+from bufring.model.variant import Variant
 from bufring.specs.catalog import CATALOG, Kind
 from bufring.specs.scopes import DEFAULT_SCOPES, Scope
-
-ENGINES = ("prove", "explore", "fuzz")
-
 
 @dataclass
 class VariantCheck:
@@ -88,45 +87,31 @@ def _publish(v: Verdict, out: Path, variant_name: str) -> Verdict:
     return v
 
 
-def check_variant(variant, *, scopes=DEFAULT_SCOPES, out: str | Path = "bufring-out",
-                  engines=ENGINES, fuzz_examples: int = 10, seed: int = 0, timeout: float = 5.0,
-                  progress=None) -> VariantCheck:
+def check_variant(variant: Variant, *, scopes=DEFAULT_SCOPES, out: str | Path = "bufring-out",
+                  engines=tuple(ENGINES), fuzz_examples: int = 10, seed: int = 0, timeout: float = 5.0,
+                  properties=CATALOG, progress=None) -> VariantCheck:
     """All engines on one variant; see the module doc."""
     out = Path(out)
     per_engine: dict[str, list] = {}
     seconds: dict[str, float] = {}
     runs: list = []
-    if "prove" in engines:
-        from bufring.checker.smt import prove
-        started = time.perf_counter()
+    for name in ENGINES:
+        if name not in engines:
+            continue
         if progress:
-            progress(f"{variant.name}: prove (z3)")
-        per_engine["prove"] = prove(variant, timeout=timeout, out=out / "engines" / "prove")
-        seconds["prove"] = time.perf_counter() - started
-        vectors = out / "engines" / "prove" / variant.name / "register-vectors.json"
-        if vectors.exists():          # beside the traces, where gen-tests looks for them
+            progress(f"{variant.name}: {name}")
+        options = EngineOptions(out=out / "engines" / name, scopes=scopes, timeout=timeout,
+                                fuzz_examples=fuzz_examples, seed=seed)
+        result = engine_run(name)(variant, properties, options)
+        per_engine[name] = result.verdicts
+        seconds[name] = result.seconds
+        runs.extend(result.coverage.get("runs", ()))
+        for file_name, path in result.files.items():   # beside the traces, for gen-tests
             (out / variant.name).mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(vectors, out / variant.name / vectors.name)
-    if "explore" in engines:
-        started = time.perf_counter()
-        if progress:
-            progress(f"{variant.name}: explore ({len(scopes)} scopes)")
-        result = explore(variant, scopes, CATALOG, out_dir=out / "engines" / "explore")
-        per_engine["explore"] = result.verdicts
-        runs = [r.run_json() for r in result.runs]
-        seconds["explore"] = time.perf_counter() - started
-    if "fuzz" in engines:
-        from bufring.checker.fuzz import FuzzOptions, fuzz
-        started = time.perf_counter()
-        if progress:
-            progress(f"{variant.name}: fuzz ({fuzz_examples} examples a round, seed {seed})")
-        # A short budget: fuzz adds sampled depth beyond the scopes; `bufring fuzz` goes deep.
-        options = FuzzOptions(examples=fuzz_examples, seed=seed, steps=30)
-        per_engine["fuzz"] = fuzz(variant, options=options, out=out / "engines" / "fuzz").verdicts
-        seconds["fuzz"] = time.perf_counter() - started
+            shutil.copyfile(path, out / variant.name / file_name)
     inside = _inside(list(scopes), variant)
     combined = []
-    for prop in CATALOG:
+    for prop in properties:
         mine = [v for vs in per_engine.values() for v in vs if v.property == prop.id]
         if not mine:
             continue

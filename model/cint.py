@@ -248,7 +248,7 @@ class IntOps:
 
     Every value is an Int known (by ``range_constraint``) to lie in
     ``[0, 2**bits)``; operations keep results in range. Faster than bit-vectors
-    for division and remainder by a symbolic divisor; ``checker.smt`` shows that
+    for division and remainder by a symbolic divisor; ``checker.smt.prove`` shows that
     each fast proof agrees with the bit-vector semantics.
     """
 

@@ -14,7 +14,7 @@ from bufring.model.kernel import (QueueW, Step, fuse_uring_add_req_to_ring_ent,
                                   fuse_uring_dispatch_ent)
 from bufring.model.ring import free_count
 from bufring.model.rules import BUFRING_SETUP_RULES, Rule, nr_bufs
-from bufring.model.variant import V2, Variant, register_builtin, same_mode
+from bufring.model.variant import V2, Variant, same_mode
 
 # --- rules the fixes add to fuse_uring_bufring_setup() ---------------------------------------
 
@@ -80,44 +80,44 @@ def _both(*checks):
     return joined
 
 
-REJECT_NULL_PAYLOAD = register_builtin(V2.derive(
+REJECT_NULL_PAYLOAD = V2.derive(
     "reject-null-payload",
     "REGISTER rejects a payload pool at address 0 (-EINVAL). Cost: a new REGISTER "
     "constraint; no server that works today used address 0 on purpose",
-    bufring_setup_rules=_insert_after(BUFRING_SETUP_RULES, "iovec.payload_not_user", PAYLOAD_NULL)))
+    bufring_setup_rules=_insert_after(BUFRING_SETUP_RULES, "iovec.payload_not_user", PAYLOAD_NULL))
 
-NBUFS_POW2 = register_builtin(V2.derive(
+NBUFS_POW2 = V2.derive(
     "nbufs-pow2",
     "REGISTER rejects a buffer count that is not a power of two (-EINVAL), as io_uring's "
     "provided-buffer rings do. Cost: payload_size / buf_size must be a power of two",
-    bufring_setup_rules=_insert_after(BUFRING_SETUP_RULES, "bufring.nr_bufs_range", NBUFS_NOT_POW2)))
+    bufring_setup_rules=_insert_after(BUFRING_SETUP_RULES, "bufring.nr_bufs_range", NBUFS_NOT_POW2))
 
-UNIQUE_BUF_INDEX = register_builtin(V2.derive(
+UNIQUE_BUF_INDEX = V2.derive(
     "unique-buf-index",
     "REGISTER rejects a buf_index that a live entry of the queue already uses (-EINVAL). "
     "Cost: none for a correct server",
-    queue_init_consistent=same_mode_and_free_id))
+    queue_init_consistent=same_mode_and_free_id)
 
-CHECK_INIT_FIELDS = register_builtin(V2.derive(
+CHECK_INIT_FIELDS = V2.derive(
     "check-init-fields",
     "a later REGISTER on a bufring queue must repeat the queue's init fields and regions "
     "(-EINVAL), as the patch's comment says. Cost: servers must send them on every REGISTER",
-    queue_init_consistent=same_mode_and_init))
+    queue_init_consistent=same_mode_and_init)
 
-ENT_BEFORE_PUBLISH = register_builtin(V2.derive(
+ENT_BEFORE_PUBLISH = V2.derive(
     "ent-before-publish",
     "the new entry is checked before the queue it creates is published, so a rejected "
     "REGISTER leaves no queue. Cost: none",
-    ent_before_publish=True))
+    ent_before_publish=True)
 
-WAKE_IDLE = register_builtin(V2.derive(
+WAKE_IDLE = V2.derive(
     "wake-idle-entries",
     "an idle entry takes the first queued request it can serve at the end of every locked "
     "section (after arrival, commit, REGISTER). Cost: requests may leave the queue out of "
     "arrival order (a payload request waiting for a buffer is passed)",
-    wake_idle=wake_idle_entries))
+    wake_idle=wake_idle_entries)
 
-ALL_FIXES: Variant = register_builtin(V2.derive(
+ALL_FIXES: Variant = V2.derive(
     "all-fixes",
     "every fix above together",
     bufring_setup_rules=_insert_after(REJECT_NULL_PAYLOAD.bufring_setup_rules,
@@ -125,7 +125,7 @@ ALL_FIXES: Variant = register_builtin(V2.derive(
     queue_init_consistent=_both(UNIQUE_BUF_INDEX.queue_init_consistent,
                                 CHECK_INIT_FIELDS.queue_init_consistent),
     ent_before_publish=ENT_BEFORE_PUBLISH.ent_before_publish,
-    wake_idle=WAKE_IDLE.wake_idle))
+    wake_idle=WAKE_IDLE.wake_idle)
 
 FIXES: tuple[Variant, ...] = (REJECT_NULL_PAYLOAD, NBUFS_POW2, UNIQUE_BUF_INDEX, CHECK_INIT_FIELDS,
                               ENT_BEFORE_PUBLISH, WAKE_IDLE, ALL_FIXES)

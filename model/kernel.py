@@ -12,8 +12,6 @@ does when it goes idle) is called through ``k.v``, the variant
 """
 from __future__ import annotations
 
-import functools
-
 from bufring.model.actions import (Commit, CommitBegin, CommitEnd, Dispatch,
                                    Observation, Register, RegisterBegin, RegisterEnd,
                                    Request, Send)
@@ -486,27 +484,3 @@ def send(v, cfg: Config, state: State, a: Send) -> tuple[State, Observation]:
     q = QueueW(queue)
     fuse_uring_send_to_user(k, q, a.ent)
     return k.finish(state, a.qid, q)
-
-
-# --- the transition function ---------------------------------------------------------------
-
-@functools.cache
-def _steps() -> dict:
-    """Action type -> its kernel path (REGISTER's live in ``model.register``, which
-    builds on this module)."""
-    from bufring.model import register
-    return {
-        Request: request,
-        Commit: fuse_uring_commit_fetch,
-        Register: register.fuse_uring_register,
-        RegisterBegin: register.register_begin,
-        RegisterEnd: register.register_end,
-        Send: send,
-        CommitBegin: commit_begin,
-        CommitEnd: commit_end,
-    }
-
-
-def next_state(v, cfg: Config, state: State, action) -> tuple[State, Observation]:
-    """The transition function: one trace step on one state."""
-    return _steps()[type(action)](v, cfg, state, action)

@@ -21,11 +21,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bufring.model.actions import (Commit, CommitBegin, CommitEnd, Register,
+from bufring.model import kernel, register
+from bufring.model.actions import (Action, Commit, CommitBegin, CommitEnd, Observation, Register,
                                    RegisterBegin, RegisterEnd, Request, Send)
 from bufring.model.config import Config
-from bufring.model.kernel import next_state
 from bufring.model.state import INITIAL_STATE, EntState, State, get_queue
+from bufring.model.variant import Variant
+
+STEPS = {
+    Request: kernel.request,
+    Commit: kernel.fuse_uring_commit_fetch,
+    Register: register.fuse_uring_register,
+    RegisterBegin: register.register_begin,
+    RegisterEnd: register.register_end,
+    Send: kernel.send,
+    CommitBegin: kernel.commit_begin,
+    CommitEnd: kernel.commit_end,
+}
+"""Action type -> the kernel path one trace step of it runs."""
+
+
+def next_state(v: Variant, cfg: Config, state: State, action: Action) -> tuple[State, Observation]:
+    """The transition function: one trace step on one state, ``(next state, observation)``."""
+    return STEPS[type(action)](v, cfg, state, action)
+
 
 USERSPACE = EntState.USERSPACE
 COMMIT = EntState.COMMIT
@@ -95,7 +114,7 @@ def _reuses_slot(state: State, reg: Register) -> bool:
 class Model:
     """A variant, a configuration and an environment: a finite transition system."""
 
-    def __init__(self, variant, config: Config, env: Environment, init: tuple[State, ...] = (INITIAL_STATE,)):
+    def __init__(self, variant: Variant, config: Config, env: Environment, init: tuple[State, ...] = (INITIAL_STATE,)):
         self.variant = variant
         self.config = config
         self.env = env

@@ -19,7 +19,8 @@ from bufring.model.actions import (OP_NAMES, Action, Commit, CommitBegin,
                                    RegisterEnd, Request, Send)
 from bufring.model.config import CONFIG_TYPES, Config
 from bufring.model.errors import BadInput
-from bufring.model.kernel import InvalidStep, next_state
+from bufring.model.kernel import InvalidStep
+from bufring.model.system import next_state
 from bufring.model.state import INITIAL_STATE, State
 
 TRACE_VERSION = 1

@@ -10,7 +10,7 @@ Usage (from the repository root, with the project's venv):
 
 Modes, one subprocess each, so that ``ru_maxrss`` is the peak of that mode alone:
 
-* ``bfs``          the search alone (``checker.statespace.bfs``, edges kept, no checks)
+* ``bfs``          the search alone (``checker.explore.statespace.bfs``, edges kept, no checks)
 * ``explore``      ``checker.explore.explore_scope``: every catalog property, graph analyses
 * ``explore-sym``  the same with symmetry reduction (liveness still runs unreduced)
 * ``first:<id>``   time to the first counterexample of one property: the same BFS with only
@@ -87,8 +87,8 @@ class Found(Exception):
 
 
 def child(mode: str, rung: str) -> dict:
-    from bufring.checker.explore import explore_scope
-    from bufring.checker.statespace import bfs
+    from bufring.checker.explore.explorer import explore_scope
+    from bufring.checker.explore.statespace import bfs
     from bufring.model.system import Model
     from bufring.model.variant import V2
     from bufring.specs import catalog
@@ -142,7 +142,7 @@ def memory(rung: str) -> dict:
     """tracemalloc: the explorer's compact columns against networkx DiGraphs of the same graph."""
     import networkx as nx
 
-    from bufring.checker.statespace import bfs, fairness_class
+    from bufring.checker.explore.statespace import bfs, fairness_class
     from bufring.model.system import Model
     from bufring.model.variant import V2
 
@@ -207,7 +207,7 @@ def _nx_state(nx, space, edge_actions, fairness_class):
 
 def profile(rung: str, top: int = 18) -> str:
     """cProfile of explore_scope on one rung: top functions by own time, and own time per area."""
-    from bufring.checker.explore import explore_scope
+    from bufring.checker.explore.explorer import explore_scope
     from bufring.model.variant import V2
 
     scope, _ = rungs()[rung]
@@ -238,9 +238,9 @@ def profile(rung: str, top: int = 18) -> str:
         buf.write(f"| {area} | {t:.2f} | {100 * t / total:.0f}% |\n")
     phases = [("next_state: the transition function (model/kernel.py)", "kernel.py", "next_state"),
               ("actions: enabled actions (model/system.py)", "system.py", "actions"),
-              ("on_step: step properties (checker/explore.py)", "explore.py", "on_step"),
-              ("on_state: state properties (checker/explore.py)", "explore.py", "on_state"),
-              ("fairness_class per edge (checker/statespace.py)", "statespace.py", "fairness_class"),
+              ("on_step: step properties (checker/explore/explorer.py)", "explore.py", "on_step"),
+              ("on_state: state properties (checker/explore/explorer.py)", "explore.py", "on_state"),
+              ("fairness_class per edge (checker/explore/statespace.py)", "statespace.py", "fairness_class"),
               ("flow.no_deadlock analysis (_deadlock)", "explore.py", "_deadlock"),
               ("flow.eventually_dispatched analysis (_liveness)", "explore.py", "_liveness"),
               ("path rebuilding (concrete_path)", "explore.py", "concrete_path")]

@@ -17,9 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-from bufring.checker.conformance import ConformanceOptions, check_conformance
-from bufring.checker.fuzz import FuzzOptions, fuzz
-from bufring.checker.impl_adapter import open_adapter
+from bufring.checker.fuzz.conformance import ConformanceOptions, check_conformance
+from bufring.checker.fuzz.fuzzer import FuzzOptions, fuzz
+from bufring.checker.fuzz.impl_adapter import open_adapter
 from bufring.model.variant import V2, load_variant
 
 HERE = Path(__file__).resolve().parent

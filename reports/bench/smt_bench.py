@@ -26,8 +26,8 @@ import tempfile
 import time
 from collections import Counter
 
-from bufring.checker.smt import prove
-from bufring.checker.smt_z3 import QueryLog, z3_version
+from bufring.checker.smt.prove import prove
+from bufring.checker.smt.solver import QueryLog, z3_version
 from bufring.model.variant import builtin_variants
 
 
@@ -115,8 +115,8 @@ def main() -> None:
            "## Verdicts (all-fixes)", "", *verdict_table(fix_verdicts), "",
            "## Queries of the default run (v2)", "", *summary(log), "",
            "`encoding`: `int` (z3 integers, wrap written out), `bv` (z3 bit-vectors), `explicit` "
-           "(the bounded search of checker.smt_bmc, in Python). A query tries its schedule of "
-           "encodings and seeds within its 5 s (checker.smt_z3); each try is one row.", "",
+           "(the bounded search of checker.smt.bmc, in Python). A query tries its schedule of "
+           "encodings and seeds within its 5 s (checker.smt.solver); each try is one row.", "",
            *query_table(log), "",
            "## Bit-vector re-checks (v2, `--recheck-bv` "
            f"{args.recheck:g})", "",

@@ -1,4 +1,4 @@
-"""The lockstep conformance driver (``checker.conformance``) and its adapters.
+"""The lockstep conformance driver (``checker.fuzz.conformance``) and its adapters.
 
 A correct implementation is not flagged; every deviant of tests/impls/faithful.py is
 caught with a short shrunk trace; the subprocess failure modes of TRACE-FORMAT's
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bufring.checker.conformance import (ConformanceOptions, check_conformance,
+from bufring.checker.fuzz.conformance import (ConformanceOptions, check_conformance,
                                          compare_observations, first_divergence)
-from bufring.checker.impl_adapter import (InProcessAdapter, SubprocessAdapter, is_class_spec,
+from bufring.checker.fuzz.impl_adapter import (InProcessAdapter, SubprocessAdapter, is_class_spec,
                                           open_adapter)
 from bufring.model.actions import Commit, Register, Request
 from bufring.model.config import Config

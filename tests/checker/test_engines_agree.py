@@ -8,8 +8,8 @@ inside its coverage, nor an exhaustive "holds" a violation the scope admits
 import pytest
 
 from bufring.checker.check import _inside
-from bufring.checker.explore import explore
-from bufring.checker.smt import prove
+from bufring.checker.explore.explorer import explore
+from bufring.checker.smt.prove import prove
 from bufring.checker.verdict import Status, combine
 from bufring.model.variant import V2
 from bufring.specs.scopes import BY_NAME, DEFAULT_SCOPES

@@ -1,4 +1,4 @@
-"""The explorer (checker/explore.py) on v2: pinned state counts per default scope,
+"""The explorer (checker/explore/explorer.py) on v2: pinned state counts per default scope,
 pinned verdicts per scope and combined, traces that replay, symmetry that changes
 counts but never verdicts, seeded bugs that are caught for the right property, and
 the state cap giving ``unknown``.
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from bufring.checker import explore as explore_mod
+from bufring.checker.explore import explorer as explore_mod
 from bufring.checker.cli import main
-from bufring.checker.counterexample import CheckerBug, fails_on, run_actions, write_counterexample
-from bufring.checker.explore import explore, explore_scope, scope_status
+from bufring.checker.judge import CheckerBug, run_actions, run_shows, write_counterexample
+from bufring.checker.explore.explorer import explore, explore_scope, scope_status
 from bufring.checker.verdict import Status, exit_code
 from bufring.model import kernel, ring
 from bufring.model.actions import Commit, Request
@@ -447,9 +447,9 @@ def test_seeded_bug_trace_replays_on_its_variant_and_does_not_break_v2(tmp_path)
     # The observations are the same on v2 (the slot written is not observable), but
     # there the same run keeps every buffer in one place.
     assert run_trace(trace, V2).first_mismatch is None
-    assert not fails_on(catalog.get("ring.conservation"), TINY.config,
+    assert not run_shows(catalog.get("ring.conservation"), TINY.config,
                         run_actions(V2, TINY.config, SEEDED_RUN))
-    assert fails_on(catalog.get("ring.conservation"), TINY.config,
+    assert run_shows(catalog.get("ring.conservation"), TINY.config,
                     run_actions(RECYCLE_NEXT_SLOT, TINY.config, SEEDED_RUN))
 
 

@@ -1,4 +1,4 @@
-"""``bufring explore`` (checker/explore_cmd.py): the JSON object, exit codes 0/1/2/3,
+"""``bufring explore`` (checker/cli/explore.py): the JSON object, exit codes 0/1/2/3,
 the state cap, scope files (good and bad), user variant files with a seeded bug,
 and the readable table. Every run is in-process through ``checker.cli.main``
 (the ``bufring_cli`` fixture of tests/conftest.py) on small scopes."""

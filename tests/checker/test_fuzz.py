@@ -1,4 +1,4 @@
-"""Deep random runs of the model (``checker.fuzz``), the generators and the shrinker.
+"""Deep random runs of the model (``checker.fuzz.fuzzer``), the generators and the shrinker.
 
 The patch as posted (v2) violates several catalog properties, so fuzzing v2 must
 find them, each with a short trace that replays; the shrinker must give 1-minimal
@@ -13,12 +13,12 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from bufring.checker.fuzz import FuzzOptions, fuzz
-from bufring.checker.fuzz_gen import (CONFORMANCE, DEEP, INVALID_CLASSES, configs, draw_register,
+from bufring.checker.fuzz.fuzzer import FuzzOptions, fuzz
+from bufring.checker.fuzz.gen import (CONFORMANCE, DEEP, INVALID_CLASSES, configs, draw_register,
                                       nbufs_cap)
-from bufring.checker.fuzz_machine import _no_local_constants
-from bufring.checker.fuzz_props import first_failure, run_actions
-from bufring.checker.fuzz_shrink import shrink
+from bufring.checker.fuzz.machine import _no_local_constants
+from bufring.checker.judge import first_shown, run_actions
+from bufring.checker.fuzz.shrink import shrink
 from bufring.checker.verdict import Status
 from bufring.model.actions import Commit, Register, Request
 from bufring.model.config import Config
@@ -96,10 +96,10 @@ def test_shrink_drops_every_step_the_failure_does_not_need():
     noise = [Request(0, 50 + i, True) for i in range(5)] + [Commit(0, 51)]
     tail = [Request(0, 70, False), Commit(0, 70)]
     run = [REG, REG._replace(qid=1)] + noise + [REG._replace(buf_index=0)] + tail
-    cfg2, small_run = shrink(lambda c, a: first_failure(prop, V2, c, a), cfg, run)
+    cfg2, small_run = shrink(lambda c, a: first_shown(prop, V2, c, a), cfg, run)
     assert len(small_run) == 2
     assert cfg2.nr_queues == 1 and cfg2.counter_bits == 32 and cfg2.counter_start == 0
-    assert first_failure(prop, V2, cfg2, small_run) == 1
+    assert first_shown(prop, V2, cfg2, small_run) == 1
 
 
 def test_shrink_returns_the_input_when_the_finding_is_absent():

@@ -1,4 +1,4 @@
-"""The graph analyses (checker/graphs.py) on hand-drawn toy graphs with known
+"""The graph analyses (checker/explore/graphs.py) on hand-drawn toy graphs with known
 answers, independent of the FUSE model: backward reachability and stuck states
 for ``flow.no_deadlock``, fair lassos under weak fairness for
 ``flow.eventually_dispatched``.
@@ -13,8 +13,8 @@ from array import array
 
 import networkx as nx
 
-from bufring.checker.graphs import coreachable, fair_lasso, stuck_states
-from bufring.checker.statespace import StateSpace
+from bufring.checker.explore.graphs import coreachable, fair_lasso, stuck_states
+from bufring.checker.explore.statespace import StateSpace
 
 
 def space_of(n: int, edges, fair=None) -> StateSpace:

@@ -1,4 +1,4 @@
-"""``bufring layout`` (checker/layout_cmd.py): exit codes, the JSON object, the
+"""``bufring layout`` (checker/cli/layout.py): exit codes, the JSON object, the
 readable summary, and bad flags (exit 2, one stderr line, nothing on stdout)."""
 from __future__ import annotations
 

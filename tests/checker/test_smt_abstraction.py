@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections import deque
 
 import pytest
-from bufring.checker.smt_bmc import AbstractState, successors
-from bufring.checker.smt_ringlogic import V2_RING, ring_logic_of
-from bufring.checker.statespace import bfs
+from bufring.checker.smt.bmc import AbstractState, successors
+from bufring.checker.smt.ringlogic import V2_RING, ring_logic_of
+from bufring.checker.explore.statespace import bfs
 from bufring.model.system import Model
-from bufring.model.variant import V2, builtin_variants
+from bufring.model.builtin import builtin_variants
+from bufring.model.variant import V2
 from bufring.specs.scopes import BY_NAME
 
 

@@ -1,8 +1,8 @@
-"""REGISTER contracts on v2 (``checker.smt_contracts`` through ``checker.smt.prove``)."""
+"""REGISTER contracts on v2 (``checker.smt.contracts`` through ``checker.smt.prove``)."""
 from __future__ import annotations
 
 import pytest
-from bufring.checker.smt import prove
+from bufring.checker.smt.prove import prove
 from bufring.checker.verdict import Status
 from bufring.model.actions import Register
 from bufring.model.traces import read_trace, run_trace

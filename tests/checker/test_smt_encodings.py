@@ -11,8 +11,8 @@ import itertools
 
 import pytest
 import z3
-from bufring.checker import smt_z3
-from bufring.checker.smt import prove
+from bufring.checker.smt import solver as smt_z3
+from bufring.checker.smt.prove import prove
 from bufring.checker.verdict import Status, exit_code
 from bufring.model.cint import CONCRETE, BitVecOps, IntOps
 from bufring.model.variant import V2

@@ -1,4 +1,4 @@
-"""The SMT engine's REGISTER path (``checker.smt_register``) against the model.
+"""The SMT engine's REGISTER path (``checker.smt.register``) against the model.
 
 ``register_path`` runs on ``CONCRETE`` too; on every input here it must give the
 model's return value, and publish a queue and add an entry exactly when the
@@ -11,14 +11,15 @@ import itertools
 import random
 
 import pytest
-from bufring.checker.smt_register import Existing, register_path
+from bufring.checker.smt.register import Existing, register_path
 from bufring.model.actions import Register
 from bufring.model.cint import CONCRETE
 from bufring.model.config import Config
-from bufring.model.kernel import next_state
+from bufring.model.system import next_state
 from bufring.model.register import register_values
 from bufring.model.state import INITIAL_STATE, get_queue
-from bufring.model.variant import V2, builtin_variants
+from bufring.model.builtin import builtin_variants
+from bufring.model.variant import V2
 
 CFG = Config()
 QUEUE_DEPTHS = (0, 1, 2, 3, 65535)

@@ -1,21 +1,22 @@
-"""Ring induction (``checker.smt_induction``): proofs with lemmas, triaged CTIs,
+"""Ring induction (``checker.smt.induction``): proofs with lemmas, triaged CTIs,
 counterexamples at the 32-bit wrap that replay."""
 from __future__ import annotations
 
 import pytest
-from bufring.checker import smt_induction
-from bufring.checker.smt import prove
-from bufring.checker.smt_bmc import search, starts
-from bufring.checker.smt_induction import RingProver
-from bufring.checker.smt_nbufs import nbufs_domain
-from bufring.checker.smt_ring import REC, RING_PROPERTIES, SEL
-from bufring.checker.smt_ringlogic import V2_RING
-from bufring.checker.smt_ringtrace import ring_actions, shortest_failing_prefix
-from bufring.checker.smt_z3 import QueryLog
+from bufring.checker.smt import induction as smt_induction
+from bufring.checker.smt.prove import prove
+from bufring.checker.smt.bmc import search, starts
+from bufring.checker.smt.induction import RingProver
+from bufring.checker.smt.nbufs import nbufs_domain
+from bufring.checker.smt.ring import REC, RING_PROPERTIES, SEL
+from bufring.checker.smt.ringlogic import V2_RING
+from bufring.checker.smt.ringtrace import ring_actions, shortest_failing_prefix
+from bufring.checker.smt.solver import QueryLog
 from bufring.checker.verdict import Status
 from bufring.model.actions import Commit, Register, Request
 from bufring.model.traces import read_trace, run_trace
-from bufring.model.variant import V2, builtin_variants
+from bufring.model.builtin import builtin_variants
+from bufring.model.variant import V2
 from bufring.specs.catalog import get
 
 WRAP3 = (1 << 32) - 3

@@ -1,9 +1,9 @@
-"""Ring logic the SMT engine reads (``checker.smt_ringlogic``) against the model's hooks."""
+"""Ring logic the SMT engine reads (``checker.smt.ringlogic``) against the model's hooks."""
 from __future__ import annotations
 
 import random
 
-from bufring.checker.smt_ringlogic import (
+from bufring.checker.smt.ringlogic import (
     V2_RING,
     RingLogic,
     flow_outside_abstraction,
@@ -14,7 +14,8 @@ from bufring.checker.smt_ringlogic import (
 )
 from bufring.model import ring
 from bufring.model.ring import initial_ring
-from bufring.model.variant import V2, builtin_variants
+from bufring.model.builtin import builtin_variants
+from bufring.model.variant import V2
 
 
 def rings(n: int, seed: int):

@@ -1,14 +1,14 @@
-"""Boundary vectors of the REGISTER rules (``checker.smt_vectors``) on v2."""
+"""Boundary vectors of the REGISTER rules (``checker.smt.vectors``) on v2."""
 from __future__ import annotations
 
 import json
 
 import pytest
-from bufring.checker.smt_vectors import fields_read, register_vectors, write_vectors
+from bufring.checker.smt.vectors import fields_read, register_vectors, write_vectors
 from bufring.model import rules
 from bufring.model.actions import Register
 from bufring.model.config import Config
-from bufring.model.kernel import next_state
+from bufring.model.system import next_state
 from bufring.model.state import INITIAL_STATE, get_queue
 from bufring.model.traces import parse_config
 from bufring.model.variant import V2

@@ -1,4 +1,4 @@
-"""The breadth-first search (checker/statespace.py) on toy models whose state spaces
+"""The breadth-first search (checker/explore/statespace.py) on toy models whose state spaces
 are known by hand, independent of the FUSE model: a counter modulo n, a grid, a
 branching tree, and the state cap. The same answers are cross-checked against
 networkx's own BFS on the explicit graph (the networkx way: one table of inputs,
@@ -11,7 +11,7 @@ from collections import Counter
 import networkx as nx
 import pytest
 
-from bufring.checker.statespace import StateSpace, bfs, enabled_classes, fairness_class
+from bufring.checker.explore.statespace import StateSpace, bfs, enabled_classes, fairness_class
 from bufring.model.actions import (Commit, CommitBegin, CommitEnd, Register, RegisterEnd,
                                    Request, Send)
 from bufring.model.state import Ent, EntState, Queue, Req, State

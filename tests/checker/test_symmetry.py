@@ -1,4 +1,4 @@
-"""Symmetry reduction (checker/symmetry.py): request uniques are interchangeable.
+"""Symmetry reduction (checker/explore/symmetry.py): request uniques are interchangeable.
 
 Unit cases on hand-built states (which order, what is renamed, what is kept), then
 the soundness argument of the module checked on whole default scopes: renaming a
@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from bufring.checker.statespace import bfs
-from bufring.checker.symmetry import canonical_uniques
+from bufring.checker.explore.statespace import bfs
+from bufring.checker.explore.symmetry import canonical_uniques
 from bufring.model.ring import initial_ring
 from bufring.model.state import Ent, EntState, Queue, Req, State
 from bufring.model.system import Model

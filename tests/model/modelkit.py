@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bufring.model.actions import Commit, Register, Request
 from bufring.model.config import Config
-from bufring.model.kernel import next_state
+from bufring.model.system import next_state
 from bufring.model.state import INITIAL_STATE, State, get_queue
 from bufring.model.uapi import DEFAULT_MAX_PAYLOAD_SZ, REQ_HEADER_SZ
 from bufring.model.variant import V2

@@ -7,7 +7,7 @@ test_request.py (lists).
 from __future__ import annotations
 
 from bufring.model.config import Config
-from bufring.model.kernel import next_state
+from bufring.model.system import next_state
 from bufring.model.state import EntState, Req, get_queue, with_queue
 from bufring.model.variant import V2
 from modelkit import (EINVAL, EIO, ENOENT, ENOTCONN, bg, breg, commit, committed, d, lreg, queue,

@@ -16,7 +16,7 @@ from bufring.model.cint import CONCRETE, U64
 from bufring.model.config import Config
 from bufring.model.errno import Errno
 from bufring.model.errors import BadInput
-from bufring.model.kernel import next_state
+from bufring.model.system import next_state
 from bufring.model.layout import WARNING_CODES, Mode, layout, register_rules
 from bufring.model.ring import buffer_addr
 from bufring.model.rules import (BUFRING_SETUP_RULES, ENT_BUFRING_RULES,

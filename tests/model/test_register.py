@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from bufring.model.actions import Register
 from bufring.model.cint import CONCRETE
 from bufring.model.config import Config
-from bufring.model.kernel import next_state
+from bufring.model.system import next_state
 from bufring.model.register import register_values
 from bufring.model.ring import BufRing
 from bufring.model.rules import (BUFRING_SETUP_RULES, ENT_BUFRING_RULES, ENT_LEGACY_RULES,

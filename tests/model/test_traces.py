@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from bufring.model.actions import Commit, Register, Request
 from bufring.model.config import Config
 from bufring.model.errors import BadInput
-from bufring.model.kernel import next_state
+from bufring.model.system import next_state
 from bufring.model.state import INITIAL_STATE
 from bufring.model.traces import (expect_of, format_trace, parse_trace, read_trace, run_trace,
                                   write_trace)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import smt_mutants
-from bufring.checker.smt import prove
+from bufring.checker.smt.prove import prove
 from bufring.model.traces import read_trace, run_trace
 
 CASES = sorted(smt_mutants.EXPECTED.items(), key=lambda kv: kv[0].name)

@@ -151,7 +151,7 @@ def test_properties_table_names_every_id():
 def small_scope_steps():
     """Every transition of four small default scopes (and the split-op scope), as
     (cfg, pre, action, post, obs)."""
-    from bufring.checker.statespace import bfs
+    from bufring.checker.explore.statespace import bfs
     from bufring.model.system import Model
     from bufring.model.variant import V2
     from bufring.specs.scopes import BY_NAME

@@ -19,7 +19,7 @@ from bufring.model import fixes
 from bufring.model.actions import (Commit, CommitBegin, Observation, RegisterBegin,
                                    RegisterEnd, Request, Send)
 from bufring.model.config import Config
-from bufring.model.kernel import next_state
+from bufring.model.system import next_state
 from bufring.model.ring import initial_ring
 from bufring.model.rules import BUFRING_SETUP_RULES, GATE_RULES
 from bufring.model.state import INITIAL_STATE, Ent, EntState, Queue, Req, State, get_queue

@@ -1,0 +1,61 @@
+"""The ``bufring`` command: a thin layer over the library.
+
+Each subcommand is a module of this package with ``add_parser(sub)`` and a
+function ``cmd_NAME(args, out, err) -> int`` that parses, calls one library
+function, renders, and returns the exit code; streams come in as arguments so
+tests call them directly. Bad input of any kind (flags, files) ends as one line
+on stderr and exit 2, from the one place below.
+
+Exit codes: 0 all hold / conforms, 1 violated / diverged / rejected,
+2 bad input or usage, 3 inconclusive, 130 interrupted.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from typing import TextIO
+
+from bufring.checker.cli import (check, explore, fuzz, gen_tests, layout, properties, prove,
+                                 replay, report, variants)
+from bufring.checker.cli.common import (EXIT_BAD_INPUT, EXIT_INTERRUPTED, Parser, version)
+from bufring.model.errors import BadInput
+
+COMMANDS = (check, explore, prove, fuzz, replay, layout, gen_tests, report, properties, variants)
+"""The subcommand modules, in the order of ``--help``."""
+
+
+def parser() -> Parser:
+    """The whole ``bufring`` argument parser."""
+    p = Parser(prog="bufring", description=(
+        "Formal model and conformance checker for FUSE-over-io_uring buffer rings "
+        "([PATCH v2 10/14] fuse: add io-uring buffer rings)."))
+    p.add_argument("--version", action="version", version=f"bufring {version()}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
+    try:
+        args = parser().parse_args(argv)
+        if args.command is None:
+            parser().print_help(err)
+            return EXIT_BAD_INPUT
+        return args.run(args, out, err)
+    except BadInput as e:
+        text = str(e)
+        print(text if text.startswith("bufring") else f"bufring: {text}", file=err)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("bufring: interrupted", file=err)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:             # e.g. `bufring replay --json F | head`
+        sys.stderr = open(os.devnull, "w")
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,59 @@
+"""What every subcommand shares: the parser class, exit codes, number parsing and
+the flags that mean the same everywhere (``--variant``, ``--json``, ``--out``).
+
+A flag defined here is spelled, defaulted and explained once, so ``bufring
+explore --help`` and ``bufring prove --help`` cannot drift apart.
+"""
+from __future__ import annotations
+
+import argparse
+
+from bufring.model.errors import BadInput
+
+EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_INCONCLUSIVE = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one :class:`BadInput` line."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's hook
+        raise BadInput(self.prog, None, None, message)
+
+
+def parse_number(text: str) -> int:
+    """A non-negative integer in decimal or 0x hex (``--queue-depth 0x10``)."""
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a decimal or 0x hex number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative")
+    return value
+
+
+def version() -> str:
+    """The installed distribution's version."""
+    from importlib.metadata import PackageNotFoundError, version as dist_version
+    try:
+        return dist_version("bufring")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def add_variants(p: argparse.ArgumentParser, verb: str = "check", default: str = "default v2") -> None:
+    """``--variant V`` (repeatable): a built-in name or ``path.py:NAME``."""
+    p.add_argument("--variant", action="append", default=[], metavar="V",
+                   help=f"variant to {verb}: a built-in name or path/to/file.py:NAME "
+                        f"(repeatable; {default})")
+
+
+def add_json(p: argparse.ArgumentParser, what: str = "print the verdicts as one JSON object") -> None:
+    """``--json``: machine-readable output on stdout, tables off."""
+    p.add_argument("--json", action="store_true", help=what)
+
+
+def add_out(p: argparse.ArgumentParser, what: str = "traces", default: str = "bufring-out") -> None:
+    """``--out DIR``: where the command's files go (one sub-folder per variant)."""
+    p.add_argument("--out", default=default, metavar="DIR",
+                   help=f"where {what} go (default {default}/)")

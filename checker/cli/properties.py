@@ -1,0 +1,28 @@
+"""``bufring properties``: the property catalog."""
+from __future__ import annotations
+
+import json
+
+from bufring.checker.cli.common import add_json
+from bufring.checker.report.render import console_for
+from bufring.specs.catalog import CATALOG
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("properties", help="list the properties bufring decides")
+    add_json(p, "print one JSON object")
+    p.set_defaults(run=cmd_properties)
+
+
+def cmd_properties(args, out, err) -> int:
+    if args.json:
+        out.write(json.dumps({"properties": [p.to_json() for p in CATALOG]}) + "\n")
+        return 0
+    from rich.table import Table
+    table = Table(title="bufring properties (PROPERTIES.md)", title_justify="left")
+    for col in ("id", "kind", "severity", "meaning", "from the patch"):
+        table.add_column(col, overflow="fold")
+    for p in CATALOG:
+        table.add_row(p.id, p.kind.value, p.severity.value if p.severity else "-", p.meaning, p.source)
+    console_for(out).print(table)
+    return 0

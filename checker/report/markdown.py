@@ -1,0 +1,225 @@
+"""REPORT.md: the review a person reads, rebuilt from ``results.json`` alone.
+
+``check`` saves its verdicts as ``results.json`` and calls :func:`write_report`;
+``bufring report DIR`` calls it again on the saved results. Everything in the
+report comes from the results and the trace files beside them (re-run on the
+model for the pictures), so the two always agree.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bufring.checker.judge import run_actions
+from bufring.checker.report.pictures import ring_table, sequence_diagram
+from bufring.model.errors import BadInput
+from bufring.model.traces import read_trace
+from bufring.model.builtin import load_variant
+from bufring.specs.catalog import BY_ID, Kind
+from bufring.specs.explain import explain
+
+RESULTS = "results.json"
+
+FOR_WHOM = {
+    "kernel memory safety": "the kernel and every user of the machine: an address outside a "
+                            "registered region, undefined behaviour, or a buffer in two requests at once",
+    "data integrity for the server": "the FUSE server: two requests may share a buffer or a header "
+                                     "slot, or a buffer the server was given is not what the kernel uses",
+    "liveness / latency": "applications: a request waits (or waits forever) while resources are idle",
+    "contract gap": "server authors: the code enforces less than its comments or documentation say",
+}
+
+
+def load_results(folder: str | Path) -> dict:
+    path = Path(folder) / RESULTS
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInput(str(path), None, None, "no such file (run bufring check --out DIR first)") from None
+    except (OSError, ValueError) as e:
+        raise BadInput(str(path), None, None, f"cannot read results: {e}") from None
+
+
+def save_results(folder: str | Path, results: dict) -> Path:
+    path = Path(folder) / RESULTS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(RESULTS + ".tmp")
+    tmp.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def _rel(path: str, folder: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(folder.resolve()))
+    except ValueError:
+        return path
+
+
+def _coverage(v: dict) -> str:
+    cov = v.get("coverage", {})
+    parts = []
+    if "scopes" in cov:
+        states = sum(s["states"] for s in cov["scopes"])
+        parts.append(f"explore: {len(cov['scopes'])} scopes, {states:,} states")
+    if "widths" in cov:
+        parts.append(f"prove: widths {cov['widths']}, {cov.get('encoding', '')}".rstrip(", "))
+    if "runs" in cov:
+        parts.append(f"fuzz: {cov['runs']} runs, {cov.get('steps', '?')} steps")
+    return "; ".join(parts) or "-"
+
+
+def render_report(results: dict, folder: str | Path) -> str:
+    """The Markdown text of REPORT.md for saved ``results`` in ``folder``."""
+    folder = Path(folder)
+    variants = results["variants"]
+    main = variants[0]
+    lines = [f"# bufring review of {main['variant']}: {main['doc']}", ""]
+    lines += [f"Made by `{results['command']}` with bufring {results['bufring']} in "
+              f"{results['seconds']:.0f} s ({', '.join(f'{e} {s:.0f} s' for e, s in main['seconds'].items())}). "
+              "Every trace named here replays with `bufring replay`; the regression tests are in "
+              f"`{results.get('tests', 'tests/')}`.", ""]
+    lines += _summary(main)
+    if len(variants) > 1:
+        lines += _variant_table(variants)
+    violated = [v for v in main["verdicts"] if v["verdict"] == "violated" and v["kind"] != "informational"]
+    info = [v for v in main["verdicts"] if v["kind"] == "informational" and v["verdict"] == "violated"]
+    variant = load_variant(main.get("source", main["variant"]) if main.get("source", "built-in") != "built-in"
+                           else main["variant"])
+    if violated or info:
+        lines += ["## What breaks, and how", ""]
+        for v in violated + info:
+            lines += _finding(v, variant, folder, results)
+    holds = [v for v in main["verdicts"] if v["verdict"] in ("proved", "holds")]
+    if holds:
+        lines += ["## What holds, and how far that goes", "",
+                  "| property | verdict | coverage |", "|---|---|---|"]
+        lines += [f"| `{v['property']}` | {v['verdict']} | {_coverage(v)} |" for v in holds]
+        lines.append("")
+    others = [v for v in main["verdicts"] if v["verdict"] in ("vacuous", "unknown", "unreached")]
+    if others:
+        lines += ["## Not decided", ""]
+        lines += [f"- `{v['property']}`: {v['verdict']}: {v['message']}" for v in others]
+        lines.append("")
+    if len(variants) > 1:
+        lines += _fixes(variants)
+    lines += _choices()
+    return "\n".join(lines) + "\n"
+
+
+def _summary(main: dict) -> list[str]:
+    out = ["## Summary", "", "| property | verdict | severity | engines | coverage |", "|---|---|---|---|---|"]
+    for v in main["verdicts"]:
+        prop = BY_ID[v["property"]]
+        sev = prop.severity.value if prop.severity else "-"
+        engines = ", ".join(f"{e}: {s}" for e, s in v["engines"].items())
+        verdict = f"**{v['verdict']}**" if v["verdict"] == "violated" else v["verdict"]
+        out.append(f"| `{v['property']}` | {verdict} | {sev} | {engines} | {_coverage(v)} |")
+    return out + [""]
+
+
+def _variant_table(variants: list) -> list[str]:
+    names = [v["variant"] for v in variants]
+    out = ["## Property by variant", "", "| property | " + " | ".join(names) + " |",
+           "|---|" + "---|" * len(names)]
+    table = {v["variant"]: {x["property"]: x["verdict"] for x in v["verdicts"]} for v in variants}
+    for prop in [x["property"] for x in variants[0]["verdicts"]]:
+        cells = []
+        for n in names:
+            verdict = table[n].get(prop, "-")
+            cells.append(f"**{verdict}**" if verdict == "violated" else verdict)
+        out.append(f"| `{prop}` | " + " | ".join(cells) + " |")
+    return out + [""]
+
+
+def _finding(v: dict, variant, folder: Path, results: dict) -> list[str]:
+    prop = BY_ID[v["property"]]
+    sev = prop.severity.value if prop.severity else "informational"
+    trace = v.get("trace")
+    why = _why_of(prop, trace, variant) if trace else ""
+    out = [f"### `{prop.id}`: {prop.title}", "",
+           f"*{prop.kind.value}; {sev}*" + (f": matters to {FOR_WHOM[sev]}." if sev in FOR_WHOM else "."),
+           "", f"**Property.** {prop.meaning}.", "",
+           f"**What fails.** {why + '. ' if why else ''}{v['message']}.", "",
+           f"**In the patch.** {prop.source}; reviewed patch lines {prop.patch_lines}.", ""]
+    if trace:
+        rel = _rel(trace, folder)
+        out += [f"**Shortest run** ({v.get('length')} steps): `{rel}`; reproduce with "
+                f"`bufring replay {rel}`.", "", "```mermaid", sequence_diagram(trace, variant), "```", "",
+                "The ring after each step:", "", ring_table(trace, variant), ""]
+    runs = v.get("coverage", {}).get("violated_in", {})
+    others = [f"`{n}` ({x['length']} steps, `{_rel(x['trace'], folder)}`)" for n, x in
+              sorted(runs.items(), key=lambda kv: kv[1]["length"]) if n != v["coverage"].get("scope")]
+    if others:
+        out += ["**Also violated in scopes** " + ", ".join(others) + ".", ""]
+    also = _other_causes(v, prop, variant, folder, why)
+    if also:
+        out += ["**Other runs that break it** (the shortest run of each other scope whose failure "
+                "reads differently; each replays):", ""]
+        out += [f"- scope `{name}`, {length} steps, `{rel}`: {text}" for name, length, rel, text in also]
+        out.append("")
+    test = results.get("tests")
+    if test and trace:
+        out += [f"**Regression test.** `{test}`, test named after `{prop.id}`: it fails on "
+                f"`{variant.name}` and passes on a variant that fixes the property.", ""]
+    return out
+
+
+def _other_causes(v: dict, prop, variant, folder: Path, main_why: str) -> list[tuple]:
+    """Other scopes' shortest runs whose explanation differs from the main one's
+    and from each other's (the step number aside)."""
+    def gist(text: str) -> str:
+        return text.split(": ", 1)[-1]
+
+    seen = {gist(main_why)}
+    out = []
+    runs = v.get("coverage", {}).get("violated_in", {})
+    for name, x in sorted(runs.items(), key=lambda kv: kv[1]["length"]):
+        text = _why_of(prop, x["trace"], variant)
+        if not text or gist(text) in seen:
+            continue
+        seen.add(gist(text))
+        out.append((name, x["length"], _rel(x["trace"], folder), text))
+    return out
+
+
+def _why_of(prop, trace: str, variant) -> str:
+    t = read_trace(trace)
+    return explain(prop, t.config, run_actions(variant, t.config, [s.action for s in t.steps]))
+
+
+def _fixes(variants: list) -> list[str]:
+    base = {x["property"]: x["verdict"] for x in variants[0]["verdicts"]}
+    out = ["## Fix variants", "",
+           "Each fix is the smallest change for the properties it names; `all-fixes` applies all. "
+           "\"Fixes\" lists properties violated on the base and not violated with the fix; \"breaks\" "
+           "lists any that held on the base and do not with the fix.", "",
+           "| variant | what it changes and costs | fixes | breaks |", "|---|---|---|---|"]
+    for v in variants[1:]:
+        mine = {x["property"]: x["verdict"] for x in v["verdicts"]}
+        fixed = [p for p, s in base.items() if s == "violated" and mine.get(p) != "violated"
+                 and BY_ID[p].kind is not Kind.INFORMATIONAL]
+        broke = [p for p, s in base.items() if s in ("holds", "proved") and mine.get(p) not in ("holds", "proved")]
+        out.append(f"| `{v['variant']}` | {v['doc']} | {', '.join(f'`{p}`' for p in fixed) or '-'} | "
+                   f"{', '.join(f'`{p}`' for p in broke) or 'nothing'} |")
+    return out + [""]
+
+
+def _choices() -> list[str]:
+    return ["## Modelling choices and abstractions", "",
+            "The full table, with reasons, is docs/modelling.md in the bufring repository. In short: "
+            "the model follows the patch's C code where SEMANTICS.md's prose differs; counters are "
+            "3 bits wide in the explorer's scopes (32 in `prove`); user memory never faults; teardown, "
+            "abort and cancel are not modelled; requests before the ring is ready go over /dev/fuse and "
+            "are not followed; the server only commits uniques it has read.", ""]
+
+
+def write_report(folder: str | Path, results: dict | None = None) -> Path:
+    """Write ``folder/REPORT.md`` from ``results`` (or from ``folder/results.json``)."""
+    folder = Path(folder)
+    results = load_results(folder) if results is None else results
+    path = folder / "REPORT.md"
+    tmp = path.with_name("REPORT.md.tmp")
+    tmp.write_text(render_report(results, folder), encoding="utf-8")
+    tmp.replace(path)
+    return path
