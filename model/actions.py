@@ -6,7 +6,32 @@ noted; ``headers`` and ``payload`` are ``(base, len)`` pairs (iov[0] and iov[1])
 """
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import NamedTuple, Union
+
+
+class WarnCode(StrEnum):
+    """The warning codes of ``Observation.warnings`` (docs/warnings.md): where the
+    kernel would WARN or run into undefined behaviour. A ``StrEnum``, so a code is
+    also its trace-format string and compares equal to it."""
+
+    RECYCLE_FULL = "recycle_full"
+    PAYLOAD_COPY_NULL = "payload_copy_null"
+    QID_OUT_OF_RANGE = "qid_out_of_range"
+    NO_QUEUE = "no_queue"
+    ADD_REQ_BAD_STATE = "add_req_bad_state"
+    COMMIT_BAD_STATE = "commit_bad_state"
+    SEND_ENDED_REQUEST = "send_ended_request"
+
+
+class Event(StrEnum):
+    """What ``Observation.events`` records: checker instrumentation that the
+    catalog's witnesses look for (docs/warnings.md, "Events are not warnings")."""
+
+    ENOBUFS = "enobufs"              # a select found the ring empty
+    BUFFER_KEPT = "buffer_kept"      # fetch-next kept the held buffer
+    WRAP = "wrap"                    # head or tail wrapped at the counter width
+    REGISTER_RACE = "register_race"  # register_end found the queue published by another
 
 
 class Register(NamedTuple):
@@ -123,9 +148,9 @@ class Observation(NamedTuple):
     queued: bool | None = None
     dispatched: tuple[Dispatch, ...] = ()
     recycled: tuple[int, ...] = ()
-    warnings: tuple[str, ...] = ()
-    events: tuple[str, ...] = ()   # checker instrumentation, not part of the trace format:
-                                   # "enobufs", "buffer_kept", "wrap", "register_race"
+    warnings: tuple[WarnCode | str, ...] = ()  # str: read from a trace, maybe another
+                                               # implementation's own code
+    events: tuple[Event, ...] = ()  # checker instrumentation, not part of the trace format
 
     def to_json(self) -> dict:
         out: dict = {}

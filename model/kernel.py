@@ -12,9 +12,9 @@ does when it goes idle) is called through ``k.v``, the variant
 """
 from __future__ import annotations
 
-from bufring.model.actions import (Commit, CommitBegin, CommitEnd, Dispatch,
+from bufring.model.actions import (Commit, CommitBegin, CommitEnd, Dispatch, Event,
                                    Observation, Register, RegisterBegin, RegisterEnd,
-                                   Request, Send)
+                                   Request, Send, WarnCode)
 from bufring.model.cint import CONCRETE, U64
 from bufring.model.config import Config
 from bufring.model.errno import Errno
@@ -80,15 +80,15 @@ class Step:
         self.blocked = state.blocked
         self.dispatched: list[Dispatch] = []
         self.recycled: list[int] = []
-        self.warnings: list[str] = []
-        self.events: list[str] = []
+        self.warnings: list[WarnCode] = []
+        self.events: list[Event] = []
 
-    def warn(self, code: str) -> None:
+    def warn(self, code: WarnCode) -> None:
         """Record a warning code (see docs/warnings.md) once per step."""
         if code not in self.warnings:
             self.warnings.append(code)
 
-    def event(self, name: str) -> None:
+    def event(self, name: Event) -> None:
         """Record something a witness looks for (``Observation.events``)."""
         if name not in self.events:
             self.events.append(name)
@@ -140,10 +140,10 @@ def fuse_uring_select_buffer(k: Step, q: QueueW, i: int) -> int:
     It overwrites ``payload_buf`` without looking at it."""
     r = k.v.ring_select(q.bufring, k.bits)
     if r is None:
-        k.event("enobufs")
+        k.event(Event.ENOBUFS)
         return -Errno.ENOBUFS
     if r[0].head < q.bufring.head:
-        k.event("wrap")
+        k.event(Event.WRAP)
     q.bufring, buf = r
     q.ents[i] = q.ents[i]._replace(buf=buf)
     return 0
@@ -159,9 +159,9 @@ def fuse_uring_recycle_buffer(k: Step, q: QueueW, i: int) -> None:
     old_tail = q.bufring.tail
     q.bufring, warned = k.v.ring_recycle(q.bufring, e.buf, k.bits)
     if q.bufring.tail < old_tail:
-        k.event("wrap")
+        k.event(Event.WRAP)
     if warned:
-        k.warn("recycle_full")
+        k.warn(WarnCode.RECYCLE_FULL)
     k.recycled.append(e.buf)
     q.ents[i] = e._replace(buf=None)
 
@@ -183,7 +183,7 @@ def fuse_uring_next_req_update_buffer(k: Step, q: QueueW, i: int, req: Req) -> i
     if not req.payload and selected:
         k.v.recycle_buffer(k, q, i)
     elif req.payload and selected:
-        k.event("buffer_kept")
+        k.event(Event.BUFFER_KEPT)
     return 0
 
 
@@ -233,7 +233,7 @@ def fuse_uring_add_req_to_ring_ent(k: Step, q: QueueW, i: int, req: Req) -> None
     leaves ``ent_avail_queue``. WARNs if the entry was neither AVAILABLE nor COMMIT."""
     e = q.ents[i]
     if e.state not in (AVAILABLE, COMMIT):
-        k.warn("add_req_bad_state")
+        k.warn(WarnCode.ADD_REQ_BAD_STATE)
     if i in q.avail:
         q.avail.remove(i)
     if q.req_queue and q.req_queue[0] is req:
@@ -251,10 +251,10 @@ def fuse_uring_send_to_user(k: Step, q: QueueW, i: int) -> None:
     e = q.ents[i]
     req = e.req
     if e.stale:
-        k.warn("send_ended_request")
+        k.warn(WarnCode.SEND_ENDED_REQUEST)
     payload_ptr = payload_pointer(q, e)
     if req.payload and payload_ptr == 0:
-        k.warn("payload_copy_null")
+        k.warn(WarnCode.PAYLOAD_COPY_NULL)
     buf_id = None
     if q.bufring is not None:
         # fuse_uring_args_to_ring(): buf_id = payload_buf.id, 0 when zeroed; u16 field.
@@ -313,7 +313,7 @@ def fuse_uring_req_end(k: Step, q: QueueW, i: int, req: Req) -> None:
 def select_qid(k: Step, qid: int) -> int:
     """``fuse_uring_task_to_queue()``: a qid beyond ``nr_queues`` WARNs and uses 0."""
     if qid >= k.cfg.nr_queues:
-        k.warn("qid_out_of_range")
+        k.warn(WarnCode.QID_OUT_OF_RANGE)
         return 0
     return qid
 
@@ -371,7 +371,7 @@ def request(v, cfg: Config, state: State, a: Request) -> tuple[State, Observatio
     if queue is None:
         # Unreachable once ready (readiness needs every queue); the kernel ends
         # the request (fg: -EINVAL, bg: the caller's -ENOTCONN).
-        k.warn("no_queue")
+        k.warn(WarnCode.NO_QUEUE)
         return k.finish(state, None, None, via="ring", queued=False)
     q = QueueW(queue)
     if a.background:
@@ -421,7 +421,7 @@ def commit_lookup(k: Step, state: State, qid: int, commit_id: int):
         # fuse_ring_ent_set_commit() refuses: WARN, -EIO; the request leaves
         # fpq.processing and ends outside fuse_uring_req_end() while the entry
         # still points to it: a later send copies a freed request.
-        k.warn("commit_bad_state")
+        k.warn(WarnCode.COMMIT_BAD_STATE)
         q.ents[i] = e._replace(stale=True)
         fuse_request_end(k, e.req)
         return q, None, -Errno.EIO
@@ -436,7 +436,7 @@ def commit_finish(k: Step, q: QueueW, i: int, reply_error: int) -> None:
     e = q.ents[i]
     req = e.req
     if reply_error == 0 and req.payload and payload_pointer(q, e) == 0:
-        k.warn("payload_copy_null")
+        k.warn(WarnCode.PAYLOAD_COPY_NULL)
     fuse_uring_req_end(k, q, i, req)
     if fuse_uring_get_next_fuse_req(k, q, i):
         fuse_uring_dispatch_ent(k, q, i)

@@ -7,7 +7,7 @@ The whole command runs both halves at once; the split ops (``register_begin``,
 """
 from __future__ import annotations
 
-from bufring.model.actions import Observation, Register, RegisterBegin, RegisterEnd
+from bufring.model.actions import Event, Observation, Register, RegisterBegin, RegisterEnd
 from bufring.model.cint import CONCRETE
 from bufring.model.config import Config
 from bufring.model.errno import Errno
@@ -125,7 +125,7 @@ def register_end_half(k: Step, state: State, a: Register, existing: Queue | None
             state = with_queue(state, a.qid, new_queue)
             queue = new_queue
         else:
-            k.event("register_race")
+            k.event(Event.REGISTER_RACE)
             existing = winner
     if existing is not None:
         if not k.v.queue_init_consistent(existing, a):

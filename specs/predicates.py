@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bufring.model.actions import (Commit, CommitBegin, CommitEnd, Register, RegisterBegin,
-                                   RegisterEnd, Request)
+from bufring.model.actions import (Commit, CommitBegin, CommitEnd, Event, Register,
+                                   RegisterBegin, RegisterEnd, Request, WarnCode)
 from bufring.model.cint import CONCRETE
 from bufring.model.kernel import header_addr, payload_buf_addr
 from bufring.model.ring import free_count, free_window
@@ -63,7 +63,7 @@ def dispatched_with_ent(cfg, action, post, obs):
 # --- buffer ring -------------------------------------------------------------------------
 
 def never_full_on_recycle(cfg, pre, action, post, obs) -> bool:
-    return "recycle_full" not in obs.warnings
+    return WarnCode.RECYCLE_FULL not in obs.warnings
 
 
 def count_bounded(cfg, state) -> bool:
@@ -306,7 +306,7 @@ def ex_register_joined(cfg, pre, action, post, obs) -> bool:
     reg = completed_register(pre, action, obs)
     return reg is not None and obs.ret == 0 and (
         get_queue(pre, reg.qid) is not None or isinstance(action, RegisterEnd)
-        and obs.events and "register_race" in obs.events)
+        and obs.events and Event.REGISTER_RACE in obs.events)
 
 
 def ex_bufring_register_joined(cfg, pre, action, post, obs) -> bool:
@@ -344,19 +344,19 @@ def w_recycle(cfg, pre, action, post, obs) -> bool:
 
 
 def w_select_enobufs(cfg, pre, action, post, obs) -> bool:
-    return "enobufs" in obs.events
+    return Event.ENOBUFS in obs.events
 
 
 def w_counter_wrap(cfg, pre, action, post, obs) -> bool:
-    return "wrap" in obs.events
+    return Event.WRAP in obs.events
 
 
 def w_register_race(cfg, pre, action, post, obs) -> bool:
-    return "register_race" in obs.events
+    return Event.REGISTER_RACE in obs.events
 
 
 def w_buffer_reused(cfg, pre, action, post, obs) -> bool:
-    return "buffer_kept" in obs.events
+    return Event.BUFFER_KEPT in obs.events
 
 
 def w_ring_empty(cfg, state) -> bool:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from bufring.checker.smt.ring import OVR, REC, SEL
 from bufring.checker.smt.ringlogic import RingVals
-from bufring.model.actions import Commit, Dispatch, Observation, Request
+from bufring.model.actions import Commit, Dispatch, Observation, Request, WarnCode
 from bufring.model.cint import CONCRETE
 from bufring.model.config import Config
 from bufring.model.ring import BufRing
@@ -154,7 +154,7 @@ def _step_holds(prop, cfg, n, pre: AbstractState, kind, warned, selected, post, 
     pre_state = model_state(n, pre, bits)
     if kind == REC:
         action = Commit(qid=0, commit_id=1)
-        obs = Observation(ret=0, warnings=("recycle_full",) if warned else ())
+        obs = Observation(ret=0, warnings=(WarnCode.RECYCLE_FULL,) if warned else ())
     else:
         action = Request(qid=0, unique=1, payload=True)
         ent = next(i for i, e in enumerate(post.queues[0][1].ents) if e.buf == selected)
