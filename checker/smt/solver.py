@@ -256,7 +256,7 @@ class Outcome:
 
 @dataclass
 class QueryRecord:
-    """One line of the query log (reports/bench/smt.md)."""
+    """One line of the query log (bench/smt.md)."""
 
     variant: str
     property: str

@@ -3,10 +3,10 @@ what fits in about two minutes, each measured in its own subprocess.
 
 Usage (from the repository root, with the project's venv):
 
-    /work/venv/bin/python reports/bench/explore_bench.py                 # the whole ladder
-    /work/venv/bin/python reports/bench/explore_bench.py --rungs tiny,ring --modes bfs,explore
-    /work/venv/bin/python reports/bench/explore_bench.py --profile ring   # cProfile summary
-    /work/venv/bin/python reports/bench/explore_bench.py --memory ring    # columns vs networkx
+    python bench/explore_bench.py                 # the whole ladder
+    python bench/explore_bench.py --rungs tiny,ring --modes bfs,explore
+    python bench/explore_bench.py --profile ring   # cProfile summary
+    python bench/explore_bench.py --memory ring    # columns vs networkx
 
 Modes, one subprocess each, so that ``ru_maxrss`` is the peak of that mode alone:
 
@@ -19,7 +19,7 @@ Modes, one subprocess each, so that ``ru_maxrss`` is the peak of that mode alone
 Each child prints one JSON object (echoed on stderr as it arrives); the parent prints
 Markdown tables, and with ``--out FILE`` writes all results as JSON. Times are wall and CPU (``time.process_time``) seconds; states/s
 is states per CPU second, which is less sensitive to other load on the machine.
-Nothing is asserted: this is a measurement, see reports/bench/explore.md.
+Nothing is asserted: this is a measurement, see bench/explore.md.
 """
 from __future__ import annotations
 

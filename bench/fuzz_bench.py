@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Speed of the lockstep conformance driver: examples/s and steps/s, in process and
 over a subprocess, against the faithful sample implementation; and of the deep
-invariant runs of the model. Writes reports/bench/fuzz.md.
+invariant runs of the model. Writes bench/fuzz.md.
 
-    python reports/bench/fuzz_bench.py [--examples N] [--repeat R]
+    python bench/fuzz_bench.py [--examples N] [--repeat R]
 
 Shrinking is not timed here: the faithful implementation conforms, so every
 example is a full run. Times are wall-clock, best of R.
@@ -23,7 +23,7 @@ from bufring.checker.fuzz.impl_adapter import open_adapter
 from bufring.model.variant import V2, load_variant
 
 HERE = Path(__file__).resolve().parent
-FAITHFUL = HERE.parents[1] / "tests" / "impls" / "faithful.py"
+FAITHFUL = HERE.parent / "tests" / "impls" / "faithful.py"
 
 
 def conformance(spec: str, examples: int) -> tuple[float, int, int]:
@@ -70,7 +70,7 @@ def main() -> int:
     lines = [
         "# Fuzz and conformance speed",
         "",
-        "Produced by `python reports/bench/fuzz_bench.py"
+        "Produced by `python bench/fuzz_bench.py"
         + (f" --examples {args.examples}" if args.examples != 400 else "")
         + (f" --repeat {args.repeat}" if args.repeat != 3 else "") + "` (best of "
         f"{args.repeat}, wall clock, seed 0).",

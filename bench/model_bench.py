@@ -13,9 +13,9 @@
 
 Run from the repository root:
 
-    /work/venv/bin/python reports/bench/model_bench.py
+    python bench/model_bench.py
 
-It prints a Markdown report on stdout (``reports/bench/model.md`` is made from it).
+It prints a Markdown report on stdout (``bench/model.md`` is made from it).
 """
 from __future__ import annotations
 
@@ -220,7 +220,7 @@ def main() -> int:
     def pair(wall_cpu) -> str:
         return f"{wall_cpu[0]:.2f} s wall / {wall_cpu[1]:.2f} s CPU"
 
-    out.write("## Command\n\n```\n/work/venv/bin/python reports/bench/model_bench.py"
+    out.write("## Command\n\n```\npython bench/model_bench.py"
               + "".join(f" {a}" for a in sys.argv[1:]) + "\n```\n\n")
     out.write("## Machine\n\n")
     out.write(f"- nproc: {os.cpu_count()}\n- python: {platform.python_version()} "

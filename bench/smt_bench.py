@@ -11,7 +11,7 @@
 
 Run from the repository root:
 
-    /work/venv/bin/python reports/bench/smt_bench.py > reports/bench/smt.md
+    python bench/smt_bench.py > bench/smt.md
 
 It prints a Markdown report on stdout.
 """
@@ -101,7 +101,7 @@ def main() -> None:
     out = ["# `bufring prove`: every query of the default run", "",
            f"Machine: {machine()}.", "",
            "Command that produced this file:", "",
-           "    /work/venv/bin/python reports/bench/smt_bench.py > reports/bench/smt.md", "",
+           "    python bench/smt_bench.py > bench/smt.md", "",
            "## End to end", "",
            f"- `bufring prove --json` (variant v2, all {len(verdicts)} properties, 32-bit counters, "
            f"5 s per query, boundary vectors) in a subprocess: **{cli:.1f} s**, exit code {code}",
