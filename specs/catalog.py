@@ -47,6 +47,7 @@ class Property:
                                     # (empty: any); lets engines skip the rest
     exercised: Callable | None = None  # step predicate: the situation the property speaks
                                        # of occurred (a scope where it never does is vacuous)
+    origin: str = "catalog"         # "catalog", or FILE.py:NAME for a user's property (specs.user)
 
     def checks_op(self, op: str) -> bool:
         return not self.ops or op in self.ops
@@ -60,7 +61,7 @@ class Property:
         return {"id": self.id, "kind": self.kind.value, "title": self.title,
                 "meaning": self.meaning, "source": self.source, "patch_lines": self.patch_lines,
                 "severity": self.severity.value if self.severity else None,
-                "needs": list(self.needs)}
+                "needs": list(self.needs), "origin": self.origin}
 
 
 WRAP = ("w.recycle", "w.counter_wrap")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bufring.checker.check import check_variant
 from bufring.checker.engines import ENGINES
-from bufring.checker.cli.common import add_json, add_out, add_variants, version
+from bufring.checker.cli.common import add_json, add_out, add_properties, add_variants, version
 from bufring.checker.report.junit import write_junit
 from bufring.checker.report.render import console_for, print_json, verdict_table
 from bufring.checker.report.testgen import generate_tests
@@ -18,6 +18,7 @@ from bufring.model.errors import BadInput
 from bufring.model.fixes import FIXES
 from bufring.model.builtin import load_variant
 from bufring.specs.scopes import DEFAULT_SCOPES, load_scope
+from bufring.specs.user import select_properties
 
 
 def add_parser(sub) -> None:
@@ -26,6 +27,7 @@ def add_parser(sub) -> None:
     p.add_argument("--fixes", action="store_true", help="also check every built-in fix variant")
     p.add_argument("--scope", action="append", default=[], metavar="NAME|FILE",
                    help="explore these scopes (repeatable; default: all default scopes)")
+    add_properties(p)
     p.add_argument("--engine", action="append", default=[], choices=tuple(ENGINES),
                    help="run only these engines (repeatable; default: all)")
     p.add_argument("--fuzz-examples", type=int, default=10, metavar="N",
@@ -44,18 +46,20 @@ def cmd_check(args, out, err) -> int:
     if args.fixes:
         variants += [f for f in FIXES if f not in variants]
     scopes = [load_scope(s) for s in args.scope] or list(DEFAULT_SCOPES)
+    props = select_properties(args.property)
     if args.fuzz_examples < 1:
         raise BadInput("--fuzz-examples", None, None, "must be a positive integer")
     show = (lambda msg: err.write(f"bufring: {msg}\n")) if err.isatty() else None
     started = time.perf_counter()
     checks = [check_variant(v, scopes=scopes, out=args.out, engines=tuple(args.engine or ENGINES),
                             fuzz_examples=args.fuzz_examples, seed=args.seed, timeout=args.timeout,
-                            progress=show) for v in variants]
+                            properties=props, progress=show) for v in variants]
     tests = generate_tests(args.out, Path(args.out) / "tests")
     results = {"bufring": version(), "command": "bufring " + shlex.join(sys.argv[1:] or ["check"]),
                "seconds": round(time.perf_counter() - started, 1),
                "tests": f"tests/test_bufring_regressions.py ({len(tests.cases)} cases, "
                         f"{tests.vectors} REGISTER vectors)",
+               "user_properties": [p.origin for p in props if p.origin != "catalog"],
                "variants": [{**c.to_json(), "source": c.variant.source} for c in checks]}
     save_results(args.out, results)
     report = write_report(args.out, results)

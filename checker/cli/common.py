@@ -48,6 +48,13 @@ def add_variants(p: argparse.ArgumentParser, verb: str = "check", default: str =
                         f"(repeatable; {default})")
 
 
+def add_properties(p: argparse.ArgumentParser) -> None:
+    """``--property ID|FILE.py:NAME`` (repeatable): a catalog id or a user's property."""
+    p.add_argument("--property", action="append", default=[], metavar="ID|FILE.py:NAME",
+                   help="decide only these properties: a catalog id or a user's property "
+                        "path/to/file.py:NAME (docs/properties.md; repeatable; default: all)")
+
+
 def add_json(p: argparse.ArgumentParser, what: str = "print the verdicts as one JSON object") -> None:
     """``--json``: machine-readable output on stdout, tables off."""
     p.add_argument("--json", action="store_true", help=what)

@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import contextlib
 
-from bufring.checker.cli.common import add_variants, add_json, add_out
+from bufring.checker.cli.common import add_json, add_out, add_properties, add_variants
 from bufring.checker.explore.explorer import explore
 from bufring.checker.progress import progress_for
 from bufring.checker.report.render import console_for, print_json, verdict_table
 from bufring.checker.verdict import exit_code
 from bufring.model.errors import BadInput
 from bufring.model.builtin import load_variant
-from bufring.specs import catalog
 from bufring.specs.scopes import DEFAULT_SCOPES, load_scope
+from bufring.specs.user import select_properties
 
 
 def add_parser(sub) -> None:
@@ -19,8 +19,7 @@ def add_parser(sub) -> None:
     add_variants(p, "check")
     p.add_argument("--scope", action="append", default=[], metavar="NAME|FILE",
                    help="a default scope by name or a scope file (repeatable; default: all default scopes)")
-    p.add_argument("--property", action="append", default=[], metavar="ID",
-                   help="decide only these properties (repeatable; default: all)")
+    add_properties(p)
     p.add_argument("--symmetry", action="store_true",
                    help="reduce by request-unique symmetry (safety properties only; docs/explore.md)")
     p.add_argument("--max-states", type=int, metavar="N", help="state cap per scope (hit: unknown, exit 3)")
@@ -29,23 +28,10 @@ def add_parser(sub) -> None:
     p.set_defaults(run=cmd_explore)
 
 
-def selected_properties(ids: list[str]):
-    """The catalog entries named by ``--property`` (all when none)."""
-    if not ids:
-        return catalog.CATALOG
-    out = []
-    for pid in ids:
-        try:
-            out.append(catalog.get(pid))
-        except KeyError as e:
-            raise BadInput("--property", None, None, str(e.args[0])) from None
-    return tuple(out)
-
-
 def cmd_explore(args, out, err) -> int:
     variants = [load_variant(v) for v in (args.variant or ["v2"])]
     scopes = [load_scope(s) for s in args.scope] or list(DEFAULT_SCOPES)
-    props = selected_properties(args.property)
+    props = select_properties(args.property)
     if args.max_states is not None and args.max_states < 1:
         raise BadInput("--max-states", None, None, "must be a positive integer")
     results = []

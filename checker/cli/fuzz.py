@@ -1,7 +1,8 @@
 """``bufring fuzz``: deep random runs of the model, or conformance of an implementation.
 
-Without ``--impl``: every catalog invariant checked after each step of long random
-runs (``checker.fuzz.fuzzer``); verdicts as DESIGN.md's JSON with ``"command": "fuzz"``.
+Without ``--impl``: every catalog invariant (or those ``--property`` names: catalog ids
+or a user's ``FILE.py:NAME``) checked after each step of long random runs
+(``checker.fuzz.fuzzer``); verdicts as DESIGN.md's JSON with ``"command": "fuzz"``.
 With ``--impl CMD`` or ``--impl FILE.py:CLASS``: the implementation and the model in
 lockstep (``checker.fuzz.conformance``). Exit 0 all hold / conforms, 1 violation /
 divergence, 2 bad input, 3 inconclusive / the implementation cannot be run.
@@ -11,10 +12,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bufring.checker.cli.common import add_json, add_out, add_variants
+from bufring.checker.cli.common import add_json, add_out, add_properties, add_variants
 from bufring.checker.report.render import console_for
 from bufring.model.errors import BadInput
 from bufring.model.builtin import load_variant
+from bufring.specs.user import select_properties
 
 DEFAULT_DB = ".bufring-fuzz-db"
 
@@ -26,6 +28,7 @@ def add_parser(sub) -> None:
     p.add_argument("--impl", metavar="IMPL",
                    help="implementation under test: a shell command speaking the protocol of "
                         "TRACE-FORMAT.md, or FILE.py:CLASS (docs/conformance.md)")
+    add_properties(p)
     p.add_argument("--examples", type=_positive, metavar="N",
                    help="Hypothesis examples (invariants: per round, default 300; conformance: default 400)")
     p.add_argument("--steps", type=_positive, metavar="N",
@@ -103,6 +106,7 @@ def _progress(err):
 
 def cmd_fuzz(args, out, err) -> int:
     variants = [load_variant(v) for v in (args.variant or ["v2"])]
+    props = select_properties(args.property)
     try:
         Path(args.out).mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -114,7 +118,8 @@ def cmd_fuzz(args, out, err) -> int:
     from bufring.checker.verdict import exit_code
     options = FuzzOptions(examples=args.examples or FuzzOptions.examples,
                           steps=args.steps or FuzzOptions.steps, seed=args.seed, database=db)
-    results = [fuzz(v, options=options, out=args.out, progress=_progress(err)) for v in variants]
+    results = [fuzz(v, options=options, out=args.out, catalog=props, progress=_progress(err))
+               for v in variants]
     objs = [{"variant": r.variant, "command": "fuzz", "verdicts": [v.to_json() for v in r.verdicts]}
             for r in results]
     if args.json:

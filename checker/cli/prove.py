@@ -10,13 +10,15 @@ from bufring.checker.smt.prove import PROVABLE, provable, prove
 from bufring.checker.verdict import exit_code
 from bufring.model.errors import BadInput
 from bufring.model.builtin import load_variant
+from bufring.specs.user import select_properties
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("prove", help="prove REGISTER contracts and ring invariants for all values (z3)")
     add_variants(p, "prove")
     p.add_argument("--property", action="append", default=[], metavar="ID",
-                   help=f"decide only these properties (repeatable; default all {len(PROVABLE)})")
+                   help=f"decide only these properties (repeatable; default all {len(PROVABLE)}); "
+                        "a user's FILE.py:NAME has no z3 form and is refused")
     p.add_argument("--width", type=int, default=32, metavar="BITS",
                    help="counter width of the ring induction (default 32, the kernel's)")
     p.add_argument("--timeout", type=float, default=5.0, metavar="S",
@@ -37,6 +39,12 @@ def _check(args) -> None:
         raise BadInput("--timeout", None, None, "must be a positive number of seconds")
     if args.recheck_bv < 0:
         raise BadInput("--recheck-bv", None, None, "must not be negative")
+    for prop in select_properties(args.property) if args.property else ():
+        if prop.origin != "catalog":
+            raise BadInput("--property", None, None,
+                           f"{prop.id!r} ({prop.origin}) is a user property: it has no z3 form, so "
+                           "prove cannot decide it (bufring explore, fuzz and check can); prove "
+                           f"decides: {', '.join(PROVABLE)}")
     try:
         provable(args.property or None)
     except ValueError as e:

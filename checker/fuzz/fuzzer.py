@@ -81,6 +81,7 @@ class Sink:
 
     failures: dict[str, Finding] = field(default_factory=dict)
     witness_runs: dict[str, Finding] = field(default_factory=dict)
+    exercised: set[str] = field(default_factory=set)    # ids whose premise some step showed
 
     def fail(self, prop_id: str, cfg: Config, actions: list, final: bool) -> None:
         old = self.failures.get(prop_id)
@@ -110,6 +111,9 @@ class InvariantMachine(BufringMachine):
             if (known is None or len(known.actions) > len(actions)) and reached(w, self.cfg, t):
                 self.sink.witness(w.id, self.cfg, actions)
         for prop in self.active:
+            if prop.exercised is not None and prop.id not in self.sink.exercised \
+                    and prop.exercised(self.cfg, *t):
+                self.sink.exercised.add(prop.id)
             if fails(prop, self.cfg, t):
                 final = current_build_context().is_final
                 self.sink.fail(prop.id, self.cfg, actions, final)
@@ -141,7 +145,9 @@ def fuzz(variant, *, options: FuzzOptions = FuzzOptions(), out: str | Path = "bu
     stats = RunStats()
     sink = Sink()
     checked = checkable(catalog)
-    tracked = witnesses(catalog)
+    reported = witnesses(catalog)
+    needed = {w for p in checked for w in p.needs}       # tracked even when not asked for
+    tracked = reported + tuple(w for w in witnesses(CATALOG) if w.id in needed and w not in reported)
     catalog_by_id = {p.id: p for p in checked}
     found: set[str] = set()
     rounds = 0
@@ -177,7 +183,7 @@ def fuzz(variant, *, options: FuzzOptions = FuzzOptions(), out: str | Path = "bu
         found |= new
     return FuzzResult(variant=variant.name, rounds=rounds, stats=stats,
                       verdicts=_verdicts(variant, checked, tracked, sink, stats, options, out, rounds,
-                                         settled))
+                                         settled, reported))
 
 
 def _shrunk(prop: Property, variant, finding: "Finding") -> "Finding":
@@ -245,7 +251,10 @@ def write_finding(path: Path, variant, cfg: Config, actions: list, comments: lis
 
 
 def _verdicts(variant, checked, tracked, sink: Sink, stats, options, out, rounds,
-              settled: bool = True) -> list[Verdict]:
+              settled: bool = True, reported=None) -> list[Verdict]:
+    """One verdict per checked property and per ``reported`` witness (default: all
+    tracked); a property holds only when the witnesses it needs were reached and
+    its premise (``Property.exercised``) occurred, else it is vacuous."""
     out_dir = Path(out) / variant.name
     coverage = _coverage(stats, options, rounds)
     verdicts: list[Verdict] = []
@@ -288,13 +297,18 @@ def _verdicts(variant, checked, tracked, sink: Sink, stats, options, out, rounds
                 verdicts.append(Verdict(prop.id, prop.kind, Status.VACUOUS, {ENGINE: "vacuous"},
                                         coverage=coverage, message=f"holds in {stats.runs} runs, but "
                                         f"witness {', '.join(missing)} was never reached"))
+            elif prop.exercised is not None and prop.id not in sink.exercised:
+                verdicts.append(Verdict(prop.id, prop.kind, Status.VACUOUS, {ENGINE: "vacuous"},
+                                        coverage=coverage, message=f"holds in {stats.runs} runs, but "
+                                        "no run exercised what it speaks of"))
             else:
                 verdicts.append(Verdict(prop.id, prop.kind, Status.HOLDS, {ENGINE: "holds"},
                                         coverage=coverage, message=f"holds in {stats.runs} sampled runs "
                                         f"({stats.steps} steps)"))
             continue
         verdicts.append(_violation(prop, variant, finding, out_dir, coverage))
-    return verdicts + witness_verdicts
+    shown = {w.id for w in (tracked if reported is None else reported)}
+    return verdicts + [v for v in witness_verdicts if v.property in shown]
 
 
 def _violation(prop: Property, variant, finding: Finding, out_dir: Path, coverage: dict) -> Verdict:

@@ -17,6 +17,7 @@ from bufring.model.traces import read_trace
 from bufring.model.builtin import load_variant
 from bufring.specs.catalog import BY_ID, Kind
 from bufring.specs.explain import explain
+from bufring.specs.user import load_property
 
 RESULTS = "results.json"
 
@@ -69,9 +70,16 @@ def _coverage(v: dict) -> str:
     return "; ".join(parts) or "-"
 
 
+def properties_of(results: dict) -> dict:
+    """Property by id: the catalog's, and the user properties the check decided
+    (``user_properties``: their FILE.py:NAME, loaded again as variants are)."""
+    return {**BY_ID, **{p.id: p for p in map(load_property, results.get("user_properties", []))}}
+
+
 def render_report(results: dict, folder: str | Path) -> str:
     """The Markdown text of REPORT.md for saved ``results`` in ``folder``."""
     folder = Path(folder)
+    props = properties_of(results)
     variants = results["variants"]
     main = variants[0]
     lines = [f"# bufring review of {main['variant']}: {main['doc']}", ""]
@@ -79,7 +87,7 @@ def render_report(results: dict, folder: str | Path) -> str:
               f"{results['seconds']:.0f} s ({', '.join(f'{e} {s:.0f} s' for e, s in main['seconds'].items())}). "
               "Every trace named here replays with `bufring replay`; the regression tests are in "
               f"`{results.get('tests', 'tests/')}`.", ""]
-    lines += _summary(main)
+    lines += _summary(main, props)
     if len(variants) > 1:
         lines += _variant_table(variants)
     violated = [v for v in main["verdicts"] if v["verdict"] == "violated" and v["kind"] != "informational"]
@@ -89,7 +97,7 @@ def render_report(results: dict, folder: str | Path) -> str:
     if violated or info:
         lines += ["## What breaks, and how", ""]
         for v in violated + info:
-            lines += _finding(v, variant, folder, results)
+            lines += _finding(v, variant, folder, results, props)
     holds = [v for v in main["verdicts"] if v["verdict"] in ("proved", "holds")]
     if holds:
         lines += ["## What holds, and how far that goes", "",
@@ -102,15 +110,15 @@ def render_report(results: dict, folder: str | Path) -> str:
         lines += [f"- `{v['property']}`: {v['verdict']}: {v['message']}" for v in others]
         lines.append("")
     if len(variants) > 1:
-        lines += _fixes(variants)
+        lines += _fixes(variants, props)
     lines += _choices()
     return "\n".join(lines) + "\n"
 
 
-def _summary(main: dict) -> list[str]:
+def _summary(main: dict, props: dict) -> list[str]:
     out = ["## Summary", "", "| property | verdict | severity | engines | coverage |", "|---|---|---|---|---|"]
     for v in main["verdicts"]:
-        prop = BY_ID[v["property"]]
+        prop = props[v["property"]]
         sev = prop.severity.value if prop.severity else "-"
         engines = ", ".join(f"{e}: {s}" for e, s in v["engines"].items())
         verdict = f"**{v['verdict']}**" if v["verdict"] == "violated" else v["verdict"]
@@ -132,8 +140,8 @@ def _variant_table(variants: list) -> list[str]:
     return out + [""]
 
 
-def _finding(v: dict, variant, folder: Path, results: dict) -> list[str]:
-    prop = BY_ID[v["property"]]
+def _finding(v: dict, variant, folder: Path, results: dict, props: dict) -> list[str]:
+    prop = props[v["property"]]
     sev = prop.severity.value if prop.severity else "informational"
     trace = v.get("trace")
     why = _why_of(prop, trace, variant) if trace else ""
@@ -141,7 +149,8 @@ def _finding(v: dict, variant, folder: Path, results: dict) -> list[str]:
            f"*{prop.kind.value}; {sev}*" + (f": matters to {FOR_WHOM[sev]}." if sev in FOR_WHOM else "."),
            "", f"**Property.** {prop.meaning}.", "",
            f"**What fails.** {why + '. ' if why else ''}{v['message']}.", "",
-           f"**In the patch.** {prop.source}; reviewed patch lines {prop.patch_lines}.", ""]
+           (f"**In the patch.** {prop.source}; reviewed patch lines {prop.patch_lines}." if prop.patch_lines
+            else f"**In the patch.** {prop.source} (a user property, `{prop.origin}`)."), ""]
     if trace:
         rel = _rel(trace, folder)
         out += [f"**Shortest run** ({v.get('length')} steps): `{rel}`; reproduce with "
@@ -159,7 +168,7 @@ def _finding(v: dict, variant, folder: Path, results: dict) -> list[str]:
         out += [f"- scope `{name}`, {length} steps, `{rel}`: {text}" for name, length, rel, text in also]
         out.append("")
     test = results.get("tests")
-    if test and trace:
+    if test and trace and prop.origin == "catalog":        # gen-tests covers catalog properties
         out += [f"**Regression test.** `{test}`, test named after `{prop.id}`: it fails on "
                 f"`{variant.name}` and passes on a variant that fixes the property.", ""]
     return out
@@ -188,7 +197,7 @@ def _why_of(prop, trace: str, variant) -> str:
     return explain(prop, t.config, run_actions(variant, t.config, [s.action for s in t.steps]))
 
 
-def _fixes(variants: list) -> list[str]:
+def _fixes(variants: list, props: dict) -> list[str]:
     base = {x["property"]: x["verdict"] for x in variants[0]["verdicts"]}
     out = ["## Fix variants", "",
            "Each fix is the smallest change for the properties it names; `all-fixes` applies all. "
@@ -198,7 +207,7 @@ def _fixes(variants: list) -> list[str]:
     for v in variants[1:]:
         mine = {x["property"]: x["verdict"] for x in v["verdicts"]}
         fixed = [p for p, s in base.items() if s == "violated" and mine.get(p) != "violated"
-                 and BY_ID[p].kind is not Kind.INFORMATIONAL]
+                 and props[p].kind is not Kind.INFORMATIONAL]
         broke = [p for p, s in base.items() if s in ("holds", "proved") and mine.get(p) not in ("holds", "proved")]
         out.append(f"| `{v['variant']}` | {v['doc']} | {', '.join(f'`{p}`' for p in fixed) or '-'} | "
                    f"{', '.join(f'`{p}`' for p in broke) or 'nothing'} |")

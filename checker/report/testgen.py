@@ -149,7 +149,8 @@ def _case(path: Path, variant_dir: str, out_traces: Path, result: GenResult) -> 
     prop_id = path.stem
     prop = BY_ID.get(prop_id)
     if prop is None:
-        result.skipped.append(f"{path}: not named after a property id")
+        result.skipped.append(f"{path}: not named after a catalog property id (a user "
+                              "property's trace is not turned into a test)")
         return None
     trace = read_trace(path)
     variant = load_variant(trace.variant or variant_dir)
