@@ -3,8 +3,16 @@
 Free-running unsigned ``head``/``tail`` counters, physical slot = counter % nbufs,
 ``tail - head`` free buffers (SEMANTICS §1.4, §4.3, §8.2 items 11-12).
 
-The arithmetic helpers take the C integer operations ``c`` and the counter width,
-so the explorer (concrete ints) and the SMT engine (z3 terms) run the same code.
+The ring part of select and recycle is written once, here, against the C integer
+operations ``c`` (``model.cint``) and a slot interface ``a`` (``get``/``put``):
+:func:`v2_select` and :func:`v2_recycle`, bundled as the :class:`RingLogic`
+:data:`V2_RING`. The explorer runs them on concrete ints and a tuple of slots
+(:func:`select`, :func:`recycle`: the variant hooks ``ring_select`` /
+``ring_recycle``); the SMT engine runs the very same functions on z3 terms and a
+z3 array of slots (``checker.smt.ring``). :func:`ring_hooks` turns any ring
+logic into the two concrete hooks, tagged with the logic (``ring_logic``) so
+that ``prove`` finds it again (docs/smt.md, "Which hooks prove reads").
+
 The kernel keeps ``head``, ``tail`` and ``nbufs`` as ``unsigned int``; the model
 lets the counter width be smaller (``Config.counter_bits``) so that wraparound is
 reachable in a few steps. ``nbufs`` itself is never wider than 16 bits.
@@ -16,7 +24,9 @@ slot is represented by the buffer id alone; ``addr`` and ``len`` follow from it
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from bufring.model.cint import CONCRETE, U32, U64
 
@@ -91,30 +101,119 @@ def initial_ring(headers: int, queue_depth: int, nbufs: int, buf_size: int, payl
                    payload_len=payload_len)
 
 
-def select(ring: BufRing, bits: int) -> tuple[BufRing, int] | None:
-    """Models the ring part of ``fuse_uring_select_buffer()``: take slot ``head % nbufs``.
+class RingVals(NamedTuple):
+    """``head``, ``tail``, ``nbufs`` and the slots of ``struct fuse_bufring``: what
+    the ring logic reads and writes, as ints or as z3 terms."""
 
-    Returns the new ring and the buffer id, or None when the ring is empty (the
-    caller turns that into ``-ENOBUFS``).
+    head: Any
+    tail: Any
+    nbufs: Any
+    slots: Any
+
+
+class TupleSlots:
+    """Slots as the model keeps them (``BufRing.slots``): a tuple of buffer ids."""
+
+    @staticmethod
+    def get(slots: tuple[int, ...], i: int) -> int:
+        return slots[i]
+
+    @staticmethod
+    def put(slots: tuple[int, ...], i: int, value: int) -> tuple[int, ...]:
+        return slots[:i] + (value,) + slots[i + 1:]
+
+
+def v2_select(c, a, r: RingVals, bits: int):
+    """Models the ring part of ``fuse_uring_select_buffer()``: empty iff
+    ``tail == head``; else the buffer in slot ``head % nbufs``, and ``head + 1``.
+
+    Returns ``(empty, buf_id, ring')``; ``buf_id`` and ``ring'`` mean something only
+    when not ``empty``. Concretely an empty ring reads no slot, as the kernel
+    returns ``-ENOBUFS`` first; symbolically the read is a term like any other.
     """
-    c = CONCRETE
-    if is_empty(c, ring.head, ring.tail):
+    empty = is_empty(c, r.head, r.tail)
+    if not c.symbolic and empty:
+        return empty, None, r
+    buf = a.get(r.slots, slot_index(c, r.head, r.nbufs, bits))
+    return empty, buf, r._replace(head=next_counter(c, r.head, bits))
+
+
+def v2_recycle(c, a, r: RingVals, buf, bits: int):
+    """Models the ring part of ``fuse_uring_recycle_buffer()``: the WARN_ON_ONCE when
+    ``tail - head >= nbufs``, then (the kernel writes anyway) slot ``tail % nbufs``
+    and ``tail + 1``. Returns ``(warned, ring')``."""
+    warned = recycle_warns(c, r.head, r.tail, r.nbufs, bits)
+    slots = a.put(r.slots, slot_index(c, r.tail, r.nbufs, bits), buf)
+    return warned, r._replace(tail=next_counter(c, r.tail, bits), slots=slots)
+
+
+@dataclass(frozen=True)
+class RingLogic:
+    """The ring part of select and recycle, for every interpretation of ``c``.
+
+    ``select(c, a, r, bits) -> (empty, buf_id, r')`` and
+    ``recycle(c, a, r, buf_id, bits) -> (warned, r')``, where ``a`` is the slot
+    interface (``get``/``put``) and ``r`` a :class:`RingVals`.
+    """
+
+    name: str
+    doc: str
+    select: Callable
+    recycle: Callable
+
+
+V2_RING = RingLogic("v2", "the patch as posted: slot = counter % nbufs, 32-bit free-running counters",
+                    v2_select, v2_recycle)
+
+
+def select_with(logic: RingLogic, ring: BufRing, bits: int) -> tuple[BufRing, int] | None:
+    """``logic``'s select on a concrete ring: the new ring and the buffer id, or
+    None when the ring is empty (the caller turns that into ``-ENOBUFS``)."""
+    empty, buf, r = logic.select(CONCRETE, TupleSlots, RingVals(ring.head, ring.tail, ring.nbufs,
+                                                                ring.slots), bits)
+    if empty:
         return None
-    buf_id = ring.slots[slot_index(c, ring.head, ring.nbufs, bits)]
-    return ring._replace(head=next_counter(c, ring.head, bits)), buf_id
+    return ring._replace(head=r.head, tail=r.tail, slots=r.slots), buf
+
+
+def recycle_with(logic: RingLogic, ring: BufRing, buf_id: int, bits: int) -> tuple[BufRing, bool]:
+    """``logic``'s recycle on a concrete ring: the new ring and whether it WARNed."""
+    warned, r = logic.recycle(CONCRETE, TupleSlots, RingVals(ring.head, ring.tail, ring.nbufs,
+                                                             ring.slots), buf_id, bits)
+    return ring._replace(head=r.head, tail=r.tail, slots=r.slots), bool(warned)
+
+
+def select(ring: BufRing, bits: int) -> tuple[BufRing, int] | None:
+    """Models the ring part of ``fuse_uring_select_buffer()`` (:data:`V2_RING`): take
+    slot ``head % nbufs``. The new ring and the buffer id, or None when empty."""
+    return select_with(V2_RING, ring, bits)
 
 
 def recycle(ring: BufRing, buf_id: int, bits: int) -> tuple[BufRing, bool]:
-    """Models the ring part of ``fuse_uring_recycle_buffer()``: write slot ``tail % nbufs``.
+    """Models the ring part of ``fuse_uring_recycle_buffer()`` (:data:`V2_RING`):
+    write slot ``tail % nbufs``. The new ring and whether the kernel's WARN_ON_ONCE
+    (ring already full) fires; the kernel warns and writes anyway, and so does the
+    model."""
+    return recycle_with(V2_RING, ring, buf_id, bits)
 
-    Returns the new ring and whether the kernel's WARN_ON_ONCE (ring already full)
-    fires. The kernel warns and writes anyway, and so does the model.
-    """
-    c = CONCRETE
-    warned = recycle_warns(c, ring.head, ring.tail, ring.nbufs, bits)
-    i = slot_index(c, ring.tail, ring.nbufs, bits)
-    slots = ring.slots[:i] + (buf_id,) + ring.slots[i + 1:]
-    return ring._replace(tail=next_counter(c, ring.tail, bits), slots=slots), warned
+
+select.ring_logic = recycle.ring_logic = V2_RING
+
+
+def ring_hooks(logic: RingLogic) -> dict[str, Callable]:
+    """The concrete ``ring_select`` / ``ring_recycle`` hooks of ``logic``, for
+    ``Variant.derive(**ring_hooks(logic))``, tagged with it (``ring_logic``)."""
+
+    def ring_select(bufring: BufRing, bits: int) -> tuple[BufRing, int] | None:
+        return select_with(logic, bufring, bits)
+
+    def ring_recycle(bufring: BufRing, buf_id: int, bits: int) -> tuple[BufRing, bool]:
+        return recycle_with(logic, bufring, buf_id, bits)
+
+    ring_select.ring_logic = ring_recycle.ring_logic = logic
+    ring_select.__doc__ = f"ring_select of ring logic {logic.name!r}: {logic.doc}"
+    ring_recycle.__doc__ = f"ring_recycle of ring logic {logic.name!r}: {logic.doc}"
+    return {"ring_select": ring_select, "ring_recycle": ring_recycle}
 
 
 def free_window(ring: BufRing, bits: int) -> tuple[int, ...]:

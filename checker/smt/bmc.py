@@ -4,7 +4,7 @@ When an inductive step fails, ``checker.smt.induction`` asks whether a real
 violation is reachable: a bounded search from initial rings, breadth first, so
 the first violation found is a shortest one. It runs the very transitions of
 ``checker.smt.ring`` (select, select over an unseen buffer 0, recycle), with the
-variant's :class:`~checker.smt.ringlogic.RingLogic` evaluated on ``CONCRETE``
+variant's :class:`~model.ring.RingLogic` evaluated on ``CONCRETE``
 values, and judges each state with the catalog's own predicates
 (``specs.predicates``) on a model state built from it. It searches a finite set
 of starting points: a few ``nbufs`` of the variant's domain (the CTI's own, the
@@ -22,11 +22,10 @@ from collections import deque
 from dataclasses import dataclass
 
 from bufring.checker.smt.ring import OVR, REC, SEL
-from bufring.checker.smt.ringlogic import RingVals
 from bufring.model.actions import Commit, Dispatch, Observation, Request, WarnCode
 from bufring.model.cint import CONCRETE
 from bufring.model.config import Config
-from bufring.model.ring import BufRing
+from bufring.model.ring import BufRing, RingLogic, RingVals
 from bufring.model.state import Ent, EntState, Queue, State
 
 STATE_CHECK_LIMIT = 4096
@@ -69,7 +68,7 @@ def model_state(n: int, s: AbstractState, bits: int) -> State:
     return State(queues=((0, Queue(bufring=ring, ents=ents)),), ring=True, ready=True)
 
 
-def successors(logic, n: int, blind0: bool, s: AbstractState, bits: int):
+def successors(logic: RingLogic, n: int, blind0: bool, s: AbstractState, bits: int):
     """``(kind, buf, warned, selected, next_state)`` for every enabled transition."""
     c = CONCRETE
     r = RingVals(s.head, s.tail, n, s.slots)
@@ -113,7 +112,7 @@ class Found:
     events: list            # (kind, buf)
 
 
-def search(prop, logic, n: int, blind0: bool, bits: int, depth: int, counter_starts: list[int],
+def search(prop, logic: RingLogic, n: int, blind0: bool, bits: int, depth: int, counter_starts: list[int],
            deadline: float) -> Found | None:
     """Breadth-first from all starts at once: the first state (or step) where ``prop``
     (a catalog property) fails is a shortest violation within ``depth`` transitions."""

@@ -238,7 +238,7 @@ def _ring(run: _Run, prop: Property) -> Verdict:
     base_cov = {"widths": [run.width], "encoding": "", "lemmas": [], "engine": f"z3 {z3_version()}"}
     if logic is None:
         return _unknown(prop, base_cov, "ring_select/ring_recycle are functions prove cannot read; "
-                                        "build them with checker.smt.ringlogic.ring_hooks (docs/smt.md)")
+                                        "build them with model.ring.ring_hooks (docs/smt.md)")
     if outside:
         return _unknown(prop, base_cov, f"flow hook(s) {', '.join(outside)} replaced: the ring "
                                         "abstraction covers only known flows (docs/smt.md)")

@@ -10,7 +10,8 @@ the payload pool starts at address 0, so buffer 0 has address 0 and the kernel's
 "holds a buffer" test (``payload_buf.addr != 0``) cannot see it.
 
 Transitions, one per step of the kernel's flow that touches the ring, with the
-variant's select/recycle (``checker.smt.ringlogic``):
+variant's select/recycle: the model's own ring logic (``model.ring.RingLogic``,
+found by ``checker.smt.ringlogic.ring_logic_of``) run on z3 terms:
 
 * ``select``: an entry that holds no buffer selects (``fuse_uring_prep_buffer``
   or ``fuse_uring_next_req_update_buffer``); the buffer joins ``held``;
@@ -33,8 +34,8 @@ from dataclasses import dataclass, field
 from itertools import product
 
 import z3
-from bufring.checker.smt.ringlogic import ArraySlots, LogSlots, RingLogic, RingVals
-from bufring.model.ring import free_count, slot_index
+from bufring.checker.smt.ringlogic import ArraySlots, LogSlots
+from bufring.model.ring import RingLogic, RingVals, free_count, slot_index
 
 SEL, OVR, REC, KEEP = range(4)
 KINDS = ("select", "select over unseen buffer 0", "recycle", "keep")

@@ -1,20 +1,17 @@
-"""Buffer-ring select and recycle written once, for concrete rings and z3 terms.
+"""How ``prove`` reads a variant's ring: its ring logic, and the z3 slot stores.
 
-A variant's ``ring_select`` / ``ring_recycle`` hooks are Python functions on
-concrete rings; ``prove`` cannot read an arbitrary one symbolically. It reads a
-:class:`RingLogic` instead: the ring part of ``fuse_uring_select_buffer()`` and
-``fuse_uring_recycle_buffer()`` written against the C integer operations ``c``
-and the arithmetic helpers of ``model.ring`` (``is_empty``, ``slot_index``,
-``next_counter``, ``recycle_warns``), and against a slot-array interface (a tuple
-concretely, a z3 array symbolically). :func:`ring_hooks` turns a logic into the
-two concrete hooks a variant takes, tagged so that :func:`ring_logic_of` finds
-the logic again:
+The ring part of select and recycle is written once, in ``model.ring``
+(:class:`~model.ring.RingLogic`, v2's :data:`~model.ring.V2_RING`), against the C
+integer operations and a slot interface. The SMT engine interprets that very
+logic: :class:`ArraySlots` and :class:`LogSlots` below are its slot interface on
+z3 terms, and :func:`ring_logic_of` finds the logic behind a variant's
+``ring_select`` / ``ring_recycle`` hooks by the ``ring_logic`` tag that
+``model.ring`` puts on v2's hooks and on every pair built with
+``model.ring.ring_hooks``:
 
     MY_VARIANT = V2.derive("my-fix", "...", **ring_hooks(MY_RING_LOGIC))
 
-v2's own hooks (``model.ring.select`` / ``recycle``) are read as :data:`V2_RING`,
-which tests/checker/test_smt_ringlogic.py checks against them on concrete rings.
-A hook that is neither gives ``unknown`` for the ring properties, with the reason.
+A hook without the tag gives ``unknown`` for the ring properties, with the reason.
 
 The request flow around the ring (which entry selects, when a buffer is
 recycled) is not read from the hooks: ``prove`` abstracts it (docs/smt.md,
@@ -23,34 +20,10 @@ hooks a variant replaced with functions that abstraction does not cover.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import NamedTuple
-
-from bufring.model import kernel, ring
-from bufring.model.cint import CONCRETE
-from bufring.model.ring import is_empty, next_counter, recycle_warns, slot_index
-
-
-class RingVals(NamedTuple):
-    """``head``, ``tail``, ``nbufs`` and the slots of ``struct fuse_bufring``."""
-
-    head: object
-    tail: object
-    nbufs: object
-    slots: object
-
-
-class TupleSlots:
-    """Slots as the model keeps them: a tuple of buffer ids."""
-
-    @staticmethod
-    def get(slots, i):
-        return slots[i]
-
-    @staticmethod
-    def put(slots, i, value):
-        return slots[:i] + (value,) + slots[i + 1:]
+import z3
+from bufring.model import kernel
+from bufring.model.ring import RingLogic
+from bufring.model.variant import Variant
 
 
 class ArraySlots:
@@ -66,7 +39,6 @@ class ArraySlots:
         return self.sym.read(slots, i, self.bits)
 
     def put(self, slots, i, value):
-        import z3
         if self.guard is True:
             return self.sym.store(slots, i, value)
         return self.sym.store(slots, i, z3.If(self.guard, value, self.sym.read(slots, i, self.bits)))
@@ -81,7 +53,6 @@ class LogSlots:
         self.sym, self.bits, self.guard = sym, bits, guard
 
     def get(self, slots, i):
-        import z3
         value = i                                   # fuse_uring_bufring_setup(): bufs[i].id = i
         for guard, index, written in slots:
             value = z3.If(z3.And(guard, index == i), written, value)
@@ -91,78 +62,18 @@ class LogSlots:
         return slots + ((self.guard, i, value),)
 
 
-@dataclass(frozen=True)
-class RingLogic:
-    """The ring part of select and recycle, symbolic-ready.
-
-    ``select(c, a, r, bits) -> (empty, buf_id, r')`` and
-    ``recycle(c, a, r, buf_id, bits) -> (warned, r')``, where ``a`` is the slot
-    interface (``get``/``put``) and ``r`` a :class:`RingVals`.
-    """
-
-    name: str
-    doc: str
-    select: Callable
-    recycle: Callable
-
-
-def v2_select(c, a, r: RingVals, bits: int):
-    """``fuse_uring_select_buffer()``: empty iff ``tail == head``; else the buffer in
-    slot ``head % nbufs``, and ``head + 1``."""
-    buf = a.get(r.slots, slot_index(c, r.head, r.nbufs, bits))
-    return is_empty(c, r.head, r.tail), buf, r._replace(head=next_counter(c, r.head, bits))
-
-
-def v2_recycle(c, a, r: RingVals, buf, bits: int):
-    """``fuse_uring_recycle_buffer()``: WARN when ``tail - head >= nbufs``, write slot
-    ``tail % nbufs`` anyway, and ``tail + 1``."""
-    warned = recycle_warns(c, r.head, r.tail, r.nbufs, bits)
-    slots = a.put(r.slots, slot_index(c, r.tail, r.nbufs, bits), buf)
-    return warned, r._replace(tail=next_counter(c, r.tail, bits), slots=slots)
-
-
-V2_RING = RingLogic("v2", "the patch as posted: slot = counter % nbufs, 32-bit free-running counters",
-                    v2_select, v2_recycle)
-
-
-def ring_hooks(logic: RingLogic) -> dict:
-    """The concrete ``ring_select`` / ``ring_recycle`` hooks of ``logic``, for
-    ``Variant.derive(**ring_hooks(logic))``."""
-
-    def ring_select(bufring, bits):
-        empty, buf, r = logic.select(CONCRETE, TupleSlots, RingVals(
-            bufring.head, bufring.tail, bufring.nbufs, bufring.slots), bits)
-        if empty:
-            return None
-        return bufring._replace(head=r.head, tail=r.tail, slots=r.slots), buf
-
-    def ring_recycle(bufring, buf, bits):
-        warned, r = logic.recycle(CONCRETE, TupleSlots, RingVals(
-            bufring.head, bufring.tail, bufring.nbufs, bufring.slots), buf, bits)
-        return bufring._replace(head=r.head, tail=r.tail, slots=r.slots), bool(warned)
-
-    ring_select.smt_ring_logic = logic
-    ring_recycle.smt_ring_logic = logic
-    ring_select.__doc__ = f"ring_select of ring logic {logic.name!r}: {logic.doc}"
-    ring_recycle.__doc__ = f"ring_recycle of ring logic {logic.name!r}: {logic.doc}"
-    return {"ring_select": ring_select, "ring_recycle": ring_recycle}
-
-
-def ring_logic_of(variant) -> RingLogic | None:
-    """The ring logic ``prove`` reads for ``variant``: v2's for v2's hooks, the
-    tagged logic of :func:`ring_hooks`, or None (not readable symbolically)."""
-    select = (V2_RING.select if variant.ring_select is ring.select
-              else getattr(getattr(variant.ring_select, "smt_ring_logic", None), "select", None))
-    recycle = (V2_RING.recycle if variant.ring_recycle is ring.recycle
-               else getattr(getattr(variant.ring_recycle, "smt_ring_logic", None), "recycle", None))
-    if select is None or recycle is None:
+def ring_logic_of(variant: Variant) -> RingLogic | None:
+    """The ring logic ``prove`` reads for ``variant``: the ``ring_logic`` tags of its
+    ``ring_select`` and ``ring_recycle`` hooks (v2's, or built with
+    ``model.ring.ring_hooks``), or None when either hook has none."""
+    selects = getattr(variant.ring_select, "ring_logic", None)
+    recycles = getattr(variant.ring_recycle, "ring_logic", None)
+    if selects is None or recycles is None:
         return None
-    if select is V2_RING.select and recycle is V2_RING.recycle:
-        return V2_RING
-    names = {getattr(variant.ring_select, "smt_ring_logic", V2_RING).name,
-             getattr(variant.ring_recycle, "smt_ring_logic", V2_RING).name}
-    return RingLogic("+".join(sorted(names)), "select and recycle of the variant's ring hooks",
-                     select, recycle)
+    if selects is recycles:
+        return selects
+    return RingLogic("+".join(sorted({selects.name, recycles.name})),
+                     "select and recycle of the variant's ring hooks", selects.select, recycles.recycle)
 
 
 # --- the flow around the ring -------------------------------------------------------------------
@@ -190,7 +101,7 @@ def _known_flow() -> dict[str, tuple]:
     }
 
 
-def flow_outside_abstraction(variant) -> list[str]:
+def flow_outside_abstraction(variant: Variant) -> list[str]:
     """The flow hooks of ``variant`` replaced by functions the ring abstraction does
     not cover (empty: the abstraction is sound for this variant)."""
     known = _known_flow()

@@ -14,8 +14,9 @@ from collections import deque
 
 import pytest
 from bufring.checker.smt.bmc import AbstractState, successors
-from bufring.checker.smt.ringlogic import V2_RING, ring_logic_of
+from bufring.checker.smt.ringlogic import ring_logic_of
 from bufring.checker.explore.statespace import bfs
+from bufring.model.ring import V2_RING
 from bufring.model.system import Model
 from bufring.model.builtin import builtin_variants
 from bufring.model.variant import V2

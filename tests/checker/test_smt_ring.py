@@ -9,11 +9,11 @@ from bufring.checker.smt.bmc import search, starts
 from bufring.checker.smt.induction import RingProver
 from bufring.checker.smt.nbufs import nbufs_domain
 from bufring.checker.smt.ring import REC, RING_PROPERTIES, SEL
-from bufring.checker.smt.ringlogic import V2_RING
 from bufring.checker.smt.ringtrace import ring_actions, shortest_failing_prefix
 from bufring.checker.smt.solver import QueryLog
 from bufring.checker.verdict import Status
 from bufring.model.actions import Commit, Register, Request
+from bufring.model.ring import V2_RING
 from bufring.model.traces import read_trace, run_trace
 from bufring.model.builtin import builtin_variants
 from bufring.model.variant import V2

@@ -3,7 +3,7 @@ must refute the property that thing protects, with a trace that replays.
 
 Built with ``V2.derive``; usable from the command line too, e.g.
 ``bufring prove --variant tests/seeded/smt_mutants.py:NO_FLAGS_CHECK``. Ring
-mutants change select or recycle through ``checker.smt.ringlogic.ring_hooks``,
+mutants change select or recycle through ``model.ring.ring_hooks``,
 so that ``prove`` reads them symbolically and the model runs them concretely.
 ``EXPECTED`` is the golden verdict of each (tests/seeded/test_smt_seeded.py).
 """
@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from bufring.checker.smt.ringlogic import RingLogic, ring_hooks, v2_recycle, v2_select
 from bufring.model import rules
 from bufring.model.errno import Errno
-from bufring.model.ring import is_empty, next_counter, recycle_warns, slot_index
+from bufring.model.ring import (RingLogic, is_empty, next_counter, recycle_warns, ring_hooks,
+                                slot_index, v2_recycle, v2_select)
 from bufring.model.variant import V2
 
 
