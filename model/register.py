@@ -15,7 +15,8 @@ from bufring.model.kernel import (InvalidStep, QueueW, Step, fuse_uring_dispatch
                                   fuse_uring_ent_avail, fuse_uring_get_next_fuse_req)
 from bufring.model.ring import BufRing, initial_ring
 from bufring.model.rules import RegisterValues, first_rejection, nr_bufs, wants_bufring
-from bufring.model.state import Ent, EntState, Queue, State, get_queue, with_queue
+from bufring.model.state import (Ent, EntState, PendingRegister, Queue, State, get_queue,
+                                 with_queue)
 
 
 def register_values(cfg: Config, a: Register, ring_queue_depth: int | None = None) -> RegisterValues:
@@ -156,7 +157,7 @@ def register_begin(v, cfg: Config, state: State, a: RegisterBegin) -> tuple[Stat
     queue, or fails, completes here; one that set up a new queue is parked under
     ``a.thread`` with that queue until its ``register_end``."""
     k = Step(v, cfg, state)
-    if any(t == a.thread for t, *_ in state.pending):
+    if any(p.thread == a.thread for p in state.pending):
         raise InvalidStep("thread", f"REGISTER thread {a.thread} is already in flight")
     reg = a.register()
     state, existing, new_queue, ret = register_begin_half(k, state, reg)
@@ -164,19 +165,19 @@ def register_begin(v, cfg: Config, state: State, a: RegisterBegin) -> tuple[Stat
         return k.finish(state._replace(io_uring=False), None, None, ret=ret)
     if existing is not None:
         return register_end_half(k, state, reg, existing, None)
-    state = state._replace(pending=tuple(sorted(state.pending + ((a.thread, a.qid, reg, new_queue),))))
+    parked = PendingRegister(a.thread, a.qid, reg, new_queue)
+    state = state._replace(pending=tuple(sorted(state.pending + (parked,))))
     return k.finish(state, None, None, pending=True)
 
 
 def register_end(v, cfg: Config, state: State, a: RegisterEnd) -> tuple[State, Observation]:
     """Split op: :func:`register_end_half` for the REGISTER parked as ``a.thread``."""
     k = Step(v, cfg, state)
-    parked = [item for item in state.pending if item[0] == a.thread]
-    if not parked:
+    parked = next((p for p in state.pending if p.thread == a.thread), None)
+    if parked is None:
         raise InvalidStep("thread", f"no register_begin of thread {a.thread} is pending")
-    _, _, reg, new_queue = parked[0]
-    state = state._replace(pending=tuple(item for item in state.pending if item[0] != a.thread))
-    return register_end_half(k, state, reg, None, new_queue)
+    state = state._replace(pending=tuple(p for p in state.pending if p.thread != a.thread))
+    return register_end_half(k, state, parked.register, None, parked.queue)
 
 
 def fuse_uring_do_register(k: Step, state: State, qid: int, queue: Queue,

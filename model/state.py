@@ -23,6 +23,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import NamedTuple
 
+from bufring.model.actions import Register
 from bufring.model.ring import BufRing
 
 
@@ -72,6 +73,16 @@ class Queue(NamedTuple):
     stopped: bool = False
 
 
+class PendingRegister(NamedTuple):
+    """A split REGISTER between ``register_begin`` and ``register_end``: it set up a
+    new queue unlocked and has not yet taken ``fc->lock`` to publish it (§3.3)."""
+
+    thread: int                # the trace's name for the REGISTER's task
+    qid: int
+    register: Register         # the SQE, read again by register_end
+    queue: Queue | None        # the queue it set up, to publish if it wins the race
+
+
 class State(NamedTuple):
     """The connection, its ring and its queues."""
 
@@ -83,8 +94,8 @@ class State(NamedTuple):
     num_background: int = 0                    # fc->num_background
     active_background: int = 0                 # fc->active_background
     blocked: bool = False                      # fc->blocked
-    pending: tuple = ()                        # split REGISTERs between begin and end:
-                                               # (thread, qid, Register, Queue | None)
+    pending: tuple[PendingRegister, ...] = ()  # split REGISTERs between begin and end,
+                                               # by thread
 
 
 INITIAL_STATE = State()

@@ -132,7 +132,7 @@ class Model:
         """Every enabled action of the environment in ``state``, in a fixed order."""
         env = self.env
         out: list = []
-        pending_qids = [item[1] for item in state.pending]
+        pending_qids = [p.qid for p in state.pending]
         for reg in sorted(env.registers, key=lambda r: _reuses_slot(state, r)):
             queue = get_queue(state, reg.qid)
             ents = (len(queue.ents) if queue is not None else 0) + pending_qids.count(reg.qid)
@@ -140,12 +140,12 @@ class Model:
                 continue
             out.append(reg)
             if env.race and queue is None:
-                busy = {item[0] for item in state.pending}
+                busy = {p.thread for p in state.pending}
                 thread = next((t for t in range(env.threads) if t not in busy), None)
                 if thread is not None:
                     out.append(RegisterBegin(thread, *reg))
-        for thread, *_ in state.pending:
-            out.append(RegisterEnd(thread))
+        for parked in state.pending:
+            out.append(RegisterEnd(parked.thread))
         if state.ready and live_count(state) < env.max_live:
             unique = free_unique(state)
             for qid in range(self.config.nr_queues):

@@ -110,7 +110,7 @@ def completed_register(pre, action, obs) -> Register | None:
     if kind is RegisterBegin:
         return action.register()
     if kind is RegisterEnd:
-        return next(reg for t, _, reg, _ in pre.pending if t == action.thread)
+        return next(p.register for p in pre.pending if p.thread == action.thread)
     return None
 
 
@@ -171,7 +171,7 @@ def init_consistent(cfg, pre, action, post, obs) -> bool:
     before = get_queue(pre, reg.qid)
     if before is None and isinstance(action, RegisterEnd):
         before = get_queue(post, reg.qid)
-        if any(t == action.thread and q is before for t, _, _, q in pre.pending):
+        if any(p.thread == action.thread and p.queue is before for p in pre.pending):
             return True                      # it published its own queue
     if before is None or before.bufring is None:
         return True
