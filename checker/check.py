@@ -8,22 +8,30 @@ violation wins, ``proved`` beats ``holds``; an engine that claims a property for
 its whole coverage while another has a replaying counterexample inside that
 coverage is a checker error (``unknown``, both sides shown, exit 3).
 
-Output layout under ``out``: each engine's own traces in ``engines/<engine>/<variant>/``,
-the trace each combined verdict cites copied to ``<variant>/<property>.jsonl``.
+Output layout under ``out``: the engines write into a scratch folder that is
+deleted afterwards; only the traces the verdicts cite are kept, each written once:
+``<variant>/<property>.jsonl`` (the shortest run), ``<variant>/<property>@<scope>.jsonl``
+(another scope's run whose failure reads differently) and
+``<variant>/<property>@32bit.jsonl`` (the 32-bit run of a property whose shortest run
+uses narrower counters), beside the REGISTER boundary vectors.
 """
 from __future__ import annotations
 
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bufring.checker.causes import find_causes
 from bufring.checker.engines import ENGINES, EngineOptions, engine_run
+from bufring.checker.judge import run_actions
 from bufring.checker.verdict import Status, Verdict, combine
 from bufring.model.system import Model
 from bufring.model.traces import read_trace
 from bufring.model.variant import Variant
 from bufring.specs.catalog import CATALOG, Kind
+from bufring.specs.explain import explain
 from bufring.specs.scopes import DEFAULT_SCOPES, Scope
 
 @dataclass
@@ -33,12 +41,15 @@ class VariantCheck:
     engine_verdicts: dict                 # engine -> list of Verdict
     runs: list                            # explore's per-scope cost
     seconds: dict = field(default_factory=dict)
+    files: list = field(default_factory=list)   # the files it wrote under ``out``
+    causes: dict = field(default_factory=dict)  # checker.causes.find_causes (v2 only)
 
     def to_json(self) -> dict:
         return {"variant": self.variant.name, "doc": self.variant.doc, "command": "check",
                 "verdicts": [v.to_json() for v in self.verdicts],
                 "engines": {e: [v.to_json() for v in vs] for e, vs in self.engine_verdicts.items()},
-                "runs": self.runs, "seconds": {k: round(s, 2) for k, s in self.seconds.items()}}
+                "runs": self.runs, "seconds": {k: round(s, 2) for k, s in self.seconds.items()},
+                **({"causes": self.causes} if self.causes else {})}
 
 
 def scope_admits(scope: Scope, variant, trace) -> bool:
@@ -75,16 +86,68 @@ def _inside(scopes: list, variant):
     return inside
 
 
-def _publish(v: Verdict, out: Path, variant_name: str) -> Verdict:
-    """Copy the cited trace next to the report, as ``<variant>/<property>.jsonl``."""
-    if v.trace is None:
+def _gist(prop, trace_path: str, variant) -> str:
+    """What a run shows failing, the step number aside (equal gists: the same story)."""
+    t = read_trace(trace_path)
+    return explain(prop, t.config, run_actions(variant, t.config, [s.action for s in t.steps])).split(": ", 1)[-1]
+
+
+class _Publisher:
+    """Moves the cited traces out of the scratch folder, each once, and points the
+    verdicts at their new place; everything not cited dies with the scratch folder."""
+
+    def __init__(self, out: Path, variant: Variant, properties):
+        self.folder = out / variant.name
+        self.variant = variant
+        self.props = {p.id: p for p in properties}
+        self.moved: dict[str, str] = {}      # scratch path -> published path
+        self.files: list[Path] = []
+
+    def put(self, src: str, name: str) -> str:
+        key = str(Path(src).resolve())
+        if key not in self.moved:
+            dest = self.folder / name
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dest)
+            self.moved[key] = str(dest)
+            self.files.append(dest)
+        return self.moved[key]
+
+    def verdict(self, v: Verdict, engine_verdicts: list) -> Verdict:
+        if v.trace is None:
+            return v
+        prop = self.props[v.property]
+        v.coverage = dict(v.coverage)
+        main_scope = v.coverage.get("scope")
+        v.trace = self.put(v.trace, f"{prop.id}.jsonl")
+        if "violated_in" in v.coverage:
+            seen = {_gist(prop, v.trace, self.variant)}
+            runs = {}
+            for name, x in sorted(v.coverage["violated_in"].items(), key=lambda kv: kv[1]["length"]):
+                entry = {"length": x["length"]}
+                if name != main_scope and x.get("trace"):
+                    gist = _gist(prop, x["trace"], self.variant)
+                    if gist not in seen:
+                        seen.add(gist)
+                        entry["trace"] = self.put(x["trace"], f"{prop.id}@{name}.jsonl")
+                runs[name] = entry
+            v.coverage["violated_in"] = runs
+        bits = read_trace(v.trace).config.counter_bits
+        wide = [e for e in engine_verdicts if e.property == prop.id and e.status is v.status and e.trace]
+        wide = [e for e in wide if read_trace(e.trace).config.counter_bits == 32]
+        if bits < 32 and wide and prop.kind is not Kind.SOMETIMES:
+            w = min(wide, key=lambda e: e.length or 0)
+            cfg = read_trace(w.trace).config
+            v.coverage["at_32_bits"] = {"trace": self.put(w.trace, f"{prop.id}@32bit.jsonl"),
+                                        "length": w.length, "counter_start": cfg.counter_start,
+                                        "engines": sorted(w.engines)}
         return v
-    dest = out / variant_name / f"{v.property}.jsonl"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    if Path(v.trace).resolve() != dest.resolve():
-        shutil.copyfile(v.trace, dest)
-    v.trace = str(dest)
-    return v
+
+    def engine_trace(self, v: Verdict) -> Verdict:
+        """An engine's own verdict keeps its trace only where that trace was published."""
+        if v.trace is not None:
+            v.trace = self.moved.get(str(Path(v.trace).resolve()))
+        return v
 
 
 def check_variant(variant: Variant, *, scopes=DEFAULT_SCOPES, out: str | Path = "bufring-out",
@@ -92,31 +155,47 @@ def check_variant(variant: Variant, *, scopes=DEFAULT_SCOPES, out: str | Path = 
                   properties=CATALOG, progress=None) -> VariantCheck:
     """All engines on one variant; see the module doc."""
     out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=".engines-", dir=out))
+    try:
+        return _check_variant(variant, scopes, out, scratch, engines, fuzz_examples, seed, timeout,
+                              properties, progress)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _check_variant(variant, scopes, out, scratch, engines, fuzz_examples, seed, timeout, properties,
+                   progress) -> VariantCheck:
     per_engine: dict[str, list] = {}
     seconds: dict[str, float] = {}
     runs: list = []
+    publisher = _Publisher(out, variant, properties)
     for name in ENGINES:
         if name not in engines:
             continue
         if progress:
             progress(f"{variant.name}: {name}")
-        options = EngineOptions(out=out / "engines" / name, scopes=scopes, timeout=timeout,
+        options = EngineOptions(out=scratch / name, scopes=scopes, timeout=timeout,
                                 fuzz_examples=fuzz_examples, seed=seed)
         result = engine_run(name)(variant, properties, options)
         per_engine[name] = result.verdicts
         seconds[name] = result.seconds
         runs.extend(result.coverage.get("runs", ()))
         for file_name, path in result.files.items():   # beside the traces, for gen-tests
-            (out / variant.name).mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, out / variant.name / file_name)
+            publisher.put(path, file_name)
     inside = _inside(list(scopes), variant)
-    combined = []
-    for prop in properties:
-        mine = [v for vs in per_engine.values() for v in vs if v.property == prop.id]
-        if not mine:
-            continue
-        combined.append(_publish(combine(mine, inside), out, variant.name))
-    return VariantCheck(variant, combined, per_engine, runs, seconds)
+    everyone = [v for vs in per_engine.values() for v in vs]
+    combined = [combine([v for v in everyone if v.property == prop.id], inside)
+                for prop in properties if any(v.property == prop.id for v in everyone)]
+    started = time.perf_counter()
+    causes = find_causes(variant, combined, everyone, scopes, scratch / "causes", timeout, progress)
+    if causes:
+        seconds["causes"] = time.perf_counter() - started
+    combined = [publisher.verdict(v, [e for e in everyone if e.property == v.property]) for v in combined]
+    for v in everyone:
+        publisher.engine_trace(v)
+    return VariantCheck(variant, combined, per_engine, runs, seconds, files=publisher.files,
+                        causes=causes)
 
 
 def check(variants, **options) -> list[VariantCheck]:

@@ -19,7 +19,7 @@ from bufring.model.config import Config
 from bufring.model.kernel import InvalidStep
 from bufring.model.state import INITIAL_STATE, State
 from bufring.model.system import next_state
-from bufring.model.traces import expect_of, live_uniques, read_trace, run_trace, write_trace
+from bufring.model.traces import CHECK_MARKER, expect_of, live_uniques, read_trace, run_trace, write_trace
 from bufring.model.variant import Variant
 from bufring.specs.catalog import CATALOG, Kind, Property
 
@@ -128,6 +128,38 @@ def run_shows(prop: Property, cfg: Config, steps: list[Transition]) -> bool:
     return prop.goal is not None
 
 
+class Judgement(NamedTuple):
+    """What a replayed run shows about one property: ``step`` is the 0-based index of
+    the first step that fails it (a witness: reaches it), None when none does;
+    ``judged`` is False for a graph property, which a run alone cannot decide."""
+
+    prop: Property
+    step: int | None
+    judged: bool = True
+
+    @property
+    def alarming(self) -> bool:
+        """A finding that makes ``replay`` exit 1: a checked property fails, or a
+        witness the trace was written for is not reached."""
+        if not self.judged:
+            return False
+        if self.prop.kind is Kind.SOMETIMES:
+            return self.step is None
+        return self.step is not None and self.prop.kind is not Kind.INFORMATIONAL
+
+
+def judge_run(props: Iterable[Property], cfg: Config, steps: list[Transition]) -> list[Judgement]:
+    """Each property judged along an already replayed run."""
+    out = []
+    for prop in props:
+        if prop.check_state is None and prop.check_step is None:
+            out.append(Judgement(prop, None, judged=False))
+            continue
+        at = next((i for i, t in enumerate(steps) if shows(prop, cfg, t)), None)
+        out.append(Judgement(prop, at))
+    return out
+
+
 def write_counterexample(out_dir: str | Path, variant: Variant, cfg: Config, prop: Property, actions,
                          comments=(), cycle_start: int | None = None, stem: str | None = None) -> Path:
     """Write ``actions`` as ``<out_dir>/<stem or prop.id>.jsonl`` with ``expect`` on
@@ -139,7 +171,7 @@ def write_counterexample(out_dir: str | Path, variant: Variant, cfg: Config, pro
         raise CheckerBug(f"{prop.id}: the engine's run is not a valid trace: {e}") from None
     path = Path(out_dir) / f"{stem or prop.id}.jsonl"
     write_trace(path, variant.name, cfg, [(t.action, expect_of(t.action, t.obs)) for t in steps],
-                comments=comments, cycle_start=cycle_start)
+                comments=[*comments, f"{CHECK_MARKER[2:]} {prop.id}"], cycle_start=cycle_start)
     replay = run_trace(read_trace(path), variant)
     if replay.first_mismatch is not None:
         m = replay.first_mismatch

@@ -29,6 +29,11 @@ CYCLE_MARKER = "# bufring:cycle"
 the steps after it repeat forever; with no step after it, the last state stutters
 forever. Other readers see a comment and replay the prefix and one round."""
 
+CHECK_MARKER = "# bufring:check:"
+"""A comment line naming the property a trace was written to show
+(``# bufring:check: ring.conservation``): ``bufring replay`` judges that property
+along the run and exits 1 when it fails. Other readers see a comment."""
+
 U16_MAX = (1 << 16) - 1
 U32_MAX = (1 << 32) - 1
 U64_MAX = (1 << 64) - 1
@@ -100,6 +105,7 @@ class Trace:
     steps: tuple[TraceStep, ...]
     header_line: int | None = None
     cycle_start: int | None = None      # index into steps where a lasso's cycle starts
+    checks: tuple[str, ...] = ()        # property ids of its CHECK_MARKER lines
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,7 @@ class ReplayResult:
     trace: Trace
     results: list[StepResult] = field(default_factory=list)
     cycle_closes: bool | None = None    # a lasso's last state equals its cycle's first
+    variant: Any = None                 # the variant it was replayed on
 
     @property
     def first_mismatch(self) -> StepResult | None:
@@ -288,12 +295,16 @@ def parse_trace(lines: Iterable[str], source: str) -> Trace:
     steps: list[TraceStep] = []
     seen_object = False
     cycle_start = None
+    checks: list[str] = []
     for line_no, text in enumerate(lines, start=1):
         stripped = text.strip()
         if stripped.startswith(CYCLE_MARKER):
             if cycle_start is not None:
                 raise BadInput(source, line_no, "cycle", "a trace has at most one cycle marker")
             cycle_start = len(steps)
+            continue
+        if stripped.startswith(CHECK_MARKER):
+            checks.append(stripped[len(CHECK_MARKER):].strip())
             continue
         if not stripped or stripped.startswith("#"):
             continue
@@ -307,8 +318,11 @@ def parse_trace(lines: Iterable[str], source: str) -> Trace:
             continue
         seen_object = True
         steps.append(_step(obj, source, line_no))
+    if not steps:
+        raise BadInput(source, header_line, None, "no steps: a trace needs at least one step "
+                       "(an empty run shows nothing)")
     return Trace(source=source, variant=variant, config=cfg, steps=tuple(steps),
-                 header_line=header_line, cycle_start=cycle_start)
+                 header_line=header_line, cycle_start=cycle_start, checks=tuple(checks))
 
 
 def _header(obj: dict, source: str, line: int) -> tuple[str | None, Config]:
@@ -417,7 +431,7 @@ def run_trace(trace: Trace, variant, stop_at_mismatch: bool = True) -> ReplayRes
     buffer ring the counter width cannot hold), before any result is returned:
     the whole trace runs even past a mismatch, whose results are then dropped.
     """
-    result = ReplayResult(trace)
+    result = ReplayResult(trace, variant=variant)
     cfg = trace.config
     state = INITIAL_STATE
     dev_uniques: set[int] = set()

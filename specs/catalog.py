@@ -54,8 +54,9 @@ class Property:
 
     @property
     def patch_lines(self) -> str:
-        """Where in the reviewed patch (the review mail in shared/reference) to look."""
-        return PATCH_LINES.get(self.id, "")
+        """Where in the patch to look: ``file: function()`` as the patch's hunks name them
+        (the JSON key keeps its first name)."""
+        return PATCH_WHERE.get(self.id, "")
 
     def to_json(self) -> dict:
         return {"id": self.id, "kind": self.kind.value, "title": self.title,
@@ -68,27 +69,36 @@ WRAP = ("w.recycle", "w.counter_wrap")
 REGISTER_OPS = ("register", "register_begin", "register_end")
 COMMIT_OPS = ("commit", "commit_begin", "commit_end")
 
-# Line numbers in fuse-bufring-v2-patch-10-14.txt (the review mail quoting the patch).
-PATCH_LINES = {
-    "ring.never_full_on_recycle": "383-407 fuse_uring_recycle_buffer() (WARN_ON_ONCE at 399)",
-    "ring.count_bounded": "361-381 fuse_uring_select_buffer(), 383-407 fuse_uring_recycle_buffer()",
-    "ring.conservation": "361-407 select/recycle, 315-335 setup_fuse_copy_state(), 410-429 update_buffer",
-    "ring.exclusive": "361-381 fuse_uring_select_buffer(), 383-407 fuse_uring_recycle_buffer()",
-    "ring.buf_id_fits": "179 nr_bufs > U16_MAX, 345 ent_in_out.buf_id",
-    "ring.buf_in_region": "144-213 fuse_uring_bufring_setup()",
-    "reg.flags_consistent": "221-228 queue_init_flags_consistent(), 265-280 create_queue race, 570-585 register",
-    "reg.unknown_flags_rejected": "548-553 init_flags_valid(), 570-571 fuse_uring_register()",
-    "reg.no_partial_effect": "230-280 fuse_uring_create_queue(), 494-530 fuse_uring_create_ring_ent()",
-    "reg.init_consistent": "215-228 the comment above queue_init_flags_consistent()",
-    "hdr.slot_bounds": "164-166 headers_size check, 283-300 copy_header_to_ring(), 496-500 ent->id",
-    "hdr.slot_unique": "494-500 fuse_uring_create_ring_ent(): ent->id from buf_index",
-    "flow.idle_holds_no_buffer": "447-475 fuse_uring_ent_assign_req(), 383-395 recycle's addr test",
-    "flow.payload_has_buffer": "410-445 update_buffer/prep_buffer, 315-335 setup_fuse_copy_state()",
-    "flow.commit_matches": "447-490 fuse_uring_ent_assign_req(), fuse_uring_commit_fetch()",
-    "flow.work_conserving": "447-475 fuse_uring_ent_assign_req(), 586-611 fuse_uring_queue_fuse_req()",
-    "flow.no_deadlock": "477-490 fuse_uring_commit_fetch() comment, 447-475 ent_assign_req()",
-    "flow.eventually_dispatched": "477-490 fuse_uring_commit_fetch() comment",
-    "flow.fifo": "586-611 fuse_uring_queue_fuse_req(), 612-640 fuse_uring_queue_bq_req()",
+# Where in the patch to look: file and function as the patch's hunks name them.
+PATCH_WHERE = {
+    "ring.never_full_on_recycle": "fs/fuse/dev_uring.c: fuse_uring_recycle_buffer() (its ring-full WARN_ON_ONCE)",
+    "ring.count_bounded": "fs/fuse/dev_uring.c: fuse_uring_select_buffer(), fuse_uring_recycle_buffer(); "
+                          "fs/fuse/dev_uring_i.h: struct fuse_bufring",
+    "ring.conservation": "fs/fuse/dev_uring.c: fuse_uring_select_buffer(), fuse_uring_recycle_buffer(), "
+                         "setup_fuse_copy_state(), fuse_uring_next_req_update_buffer()",
+    "ring.exclusive": "fs/fuse/dev_uring.c: fuse_uring_select_buffer(), fuse_uring_recycle_buffer()",
+    "ring.buf_id_fits": "fs/fuse/dev_uring.c: fuse_uring_bufring_setup() (nr_bufs cap), fuse_uring_args_to_ring(); "
+                        "include/uapi/linux/fuse.h: struct fuse_uring_ent_in_out",
+    "ring.buf_in_region": "fs/fuse/dev_uring.c: fuse_uring_bufring_setup()",
+    "reg.flags_consistent": "fs/fuse/dev_uring.c: queue_init_flags_consistent(), fuse_uring_create_queue(), "
+                            "fuse_uring_register()",
+    "reg.unknown_flags_rejected": "fs/fuse/dev_uring.c: init_flags_valid(), fuse_uring_register()",
+    "reg.no_partial_effect": "fs/fuse/dev_uring.c: fuse_uring_create_queue(), fuse_uring_create_ring_ent(), "
+                             "fuse_uring_register()",
+    "reg.init_consistent": "fs/fuse/dev_uring.c: the comment above queue_init_flags_consistent()",
+    "hdr.slot_bounds": "fs/fuse/dev_uring.c: fuse_uring_bufring_setup() (headers size), copy_header_to_ring(), "
+                       "fuse_uring_create_ring_ent()",
+    "hdr.slot_unique": "fs/fuse/dev_uring.c: fuse_uring_create_ring_ent() (ent->id from buf_index)",
+    "flow.idle_holds_no_buffer": "fs/fuse/dev_uring.c: fuse_uring_ent_assign_req(), fuse_uring_recycle_buffer()",
+    "flow.payload_has_buffer": "fs/fuse/dev_uring.c: fuse_uring_next_req_update_buffer(), fuse_uring_prep_buffer(), "
+                               "setup_fuse_copy_state()",
+    "flow.commit_matches": "fs/fuse/dev_uring.c: fuse_uring_ent_assign_req(), fuse_uring_commit_fetch()",
+    "flow.work_conserving": "fs/fuse/dev_uring.c: fuse_uring_ent_assign_req(), fuse_uring_queue_fuse_req()",
+    "flow.no_deadlock": "fs/fuse/dev_uring.c: fuse_uring_commit_fetch() (its comment on buffers becoming "
+                        "available), fuse_uring_ent_assign_req()",
+    "flow.eventually_dispatched": "fs/fuse/dev_uring.c: fuse_uring_commit_fetch() (its comment on buffers becoming "
+                                  "available)",
+    "flow.fifo": "fs/fuse/dev_uring.c: fuse_uring_queue_fuse_req(), fuse_uring_queue_bq_req()",
 }
 
 CATALOG: tuple[Property, ...] = (

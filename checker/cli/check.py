@@ -8,9 +8,11 @@ from pathlib import Path
 
 from bufring.checker.check import check_variant
 from bufring.checker.engines import ENGINES
-from bufring.checker.cli.common import add_json, add_out, add_properties, add_variants, version
+from bufring.checker.cli.common import (add_force, add_json, add_out, add_properties, add_variants,
+                                      source_revision, version)
 from bufring.checker.report.junit import write_junit
-from bufring.checker.report.render import console_for, print_json, verdict_table
+from bufring.checker.report.outdir import check_file_target, claim, clear_previous, write_manifest
+from bufring.checker.report.render import print_json, print_verdicts
 from bufring.checker.report.testgen import generate_tests
 from bufring.checker.report.markdown import save_results, write_report
 from bufring.checker.verdict import exit_code
@@ -36,6 +38,7 @@ def add_parser(sub) -> None:
     p.add_argument("--timeout", type=float, default=5.0, metavar="S",
                    help="z3 timeout per query in seconds (default 5)")
     add_out(p, "REPORT.md, results.json, traces and tests")
+    add_force(p)
     add_json(p, "print the verdicts as JSON")
     p.add_argument("--junit", metavar="FILE", help="also write JUnit XML")
     p.set_defaults(run=cmd_check)
@@ -49,27 +52,33 @@ def cmd_check(args, out, err) -> int:
     props = select_properties(args.property)
     if args.fuzz_examples < 1:
         raise BadInput("--fuzz-examples", None, None, "must be a positive integer")
+    folder = claim(args.out, "--out", args.force)
+    junit = check_file_target(args.junit, "--junit") if args.junit else None
     show = (lambda msg: err.write(f"bufring: {msg}\n")) if err.isatty() else None
     started = time.perf_counter()
-    checks = [check_variant(v, scopes=scopes, out=args.out, engines=tuple(args.engine or ENGINES),
+    clear_previous(folder)
+    checks = [check_variant(v, scopes=scopes, out=folder, engines=tuple(args.engine or ENGINES),
                             fuzz_examples=args.fuzz_examples, seed=args.seed, timeout=args.timeout,
                             properties=props, progress=show) for v in variants]
-    tests = generate_tests(args.out, Path(args.out) / "tests")
-    results = {"bufring": version(), "command": "bufring " + shlex.join(sys.argv[1:] or ["check"]),
+    tests = generate_tests(folder, folder / "tests", in_place=True)
+    results = {"bufring": version(), "commit": source_revision(),
+               "command": "bufring " + shlex.join(sys.argv[1:] or ["check"]), "out": str(args.out),
                "seconds": round(time.perf_counter() - started, 1),
                "tests": f"tests/test_bufring_regressions.py ({len(tests.cases)} cases, "
                         f"{tests.vectors} REGISTER vectors)",
                "user_properties": [p.origin for p in props if p.origin != "catalog"],
                "variants": [{**c.to_json(), "source": c.variant.source} for c in checks]}
-    save_results(args.out, results)
-    report = write_report(args.out, results)
-    if args.junit:
-        write_junit(args.junit, checks)
+    written = [save_results(folder, results), write_report(folder, results), *tests.files,
+               *(f for c in checks for f in c.files)]
+    report = written[1]
+    if junit is not None:
+        write_junit(junit, checks)
+        written.append(junit)
+    write_manifest(folder, [f for f in written if folder.resolve() in Path(f).resolve().parents])
     if args.json:
         print_json(out, [c.to_json() for c in checks])
     else:
-        console = console_for(out)
         for c in checks:
-            console.print(verdict_table(c.verdicts, f"bufring check: variant {c.variant.name}"))
-        console.print(f"report: {report}  ({results['seconds']:.0f} s)")
+            print_verdicts(out, c.verdicts, f"bufring check: variant {c.variant.name}")
+        out.write(f"report: {report}  ({results['seconds']:.0f} s)\n")
     return max(exit_code(c.verdicts) for c in checks)

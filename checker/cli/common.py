@@ -41,6 +41,24 @@ def version() -> str:
         return "unknown"
 
 
+def source_revision() -> str:
+    """The bufring source this run comes from: ``git describe`` of the checkout the
+    package is imported from (``--always --dirty``), else ``bufring <version>`` (an
+    installed copy, or no git); never fails."""
+    import subprocess
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    try:
+        done = subprocess.run(["git", "-C", str(here), "describe", "--always", "--dirty", "--abbrev=12"],
+                              capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        done = None
+    if done is not None and done.returncode == 0 and done.stdout.strip():
+        return done.stdout.strip()
+    return f"bufring {version()}"
+
+
 def add_variants(p: argparse.ArgumentParser, verb: str = "check", default: str = "default v2") -> None:
     """``--variant V`` (repeatable): a built-in name or ``path.py:NAME``."""
     p.add_argument("--variant", action="append", default=[], metavar="V",
@@ -64,3 +82,10 @@ def add_out(p: argparse.ArgumentParser, what: str = "traces", default: str = "bu
     """``--out DIR``: where the command's files go (one sub-folder per variant)."""
     p.add_argument("--out", default=default, metavar="DIR",
                    help=f"where {what} go (default {default}/)")
+
+
+def add_force(p: argparse.ArgumentParser) -> None:
+    """``--force``: write into a non-empty ``--out`` folder bufring did not make."""
+    p.add_argument("--force", action="store_true",
+                   help="write into a non-empty --out folder that holds no .bufring-manifest "
+                        "(its other files are left alone)")

@@ -6,7 +6,7 @@ import contextlib
 from bufring.checker.cli.common import add_json, add_out, add_properties, add_variants
 from bufring.checker.explore.explorer import explore
 from bufring.checker.progress import progress_for
-from bufring.checker.report.render import console_for, print_json, verdict_table
+from bufring.checker.report.render import console_for, print_json, print_verdicts
 from bufring.checker.verdict import exit_code
 from bufring.model.errors import BadInput
 from bufring.model.builtin import load_variant
@@ -45,7 +45,7 @@ def cmd_explore(args, out, err) -> int:
     else:
         console = console_for(out)
         for r in results:
-            console.print(verdict_table(r.verdicts, f"bufring explore: variant {r.variant}"))
+            print_verdicts(out, r.verdicts, f"bufring explore: variant {r.variant}")
             for run in r.runs:
                 console.print(f"  scope {run.scope.name}: {run.states:,} states, {run.transitions:,} "
                               f"transitions, depth {run.depth}, {run.seconds:.1f} s"

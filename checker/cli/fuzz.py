@@ -5,7 +5,7 @@ or a user's ``FILE.py:NAME``) checked after each step of long random runs
 (``checker.fuzz.fuzzer``); verdicts as DESIGN.md's JSON with ``"command": "fuzz"``.
 With ``--impl CMD`` or ``--impl FILE.py:CLASS``: the implementation and the model in
 lockstep (``checker.fuzz.conformance``). Exit 0 all hold / conforms, 1 violation /
-divergence, 2 bad input, 3 inconclusive / the implementation cannot be run.
+divergence, 2 bad input or an implementation that cannot start, 3 inconclusive.
 """
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ boundary vector disagrees with the model (two engines disagree: a checker bug),
 from __future__ import annotations
 
 import json
-from bufring.checker.cli.common import add_json
+from bufring.checker.cli.common import add_force, add_json
 
 
 def add_parser(sub) -> None:
@@ -18,7 +18,9 @@ def add_parser(sub) -> None:
                    help="where explore/prove/fuzz wrote DIR/<variant>/<property>.jsonl and "
                         "register-vectors.json (default bufring-out)")
     p.add_argument("--out", default="bufring-tests", metavar="DIR",
-                   help="where the tests go (default bufring-tests); replaced whole")
+                   help="where the tests go (default bufring-tests); the files of an earlier "
+                        "gen-tests there are replaced, no other file is touched")
+    add_force(p)
     p.add_argument("--impl", metavar="IMPL",
                    help="make the tests replay on this implementation by default "
                         "(a command, or FILE.py:CLASS)")
@@ -29,7 +31,7 @@ def add_parser(sub) -> None:
 def cmd_gen_tests(args, out, err) -> int:
     from bufring.checker.report.testgen import generate_tests
 
-    result = generate_tests(args.source, args.out, impl=args.impl)
+    result = generate_tests(args.source, args.out, impl=args.impl, force=args.force)
     if args.json:
         out.write(json.dumps({"command": "gen-tests", "out": str(result.out),
                               "tests": [{"property": c.prop, "variant": c.variant, "trace": c.trace,

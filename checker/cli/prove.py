@@ -5,7 +5,7 @@ import json
 import time
 
 from bufring.checker.cli.common import add_variants, add_json, add_out
-from bufring.checker.report.render import console_for, verdict_table
+from bufring.checker.report.render import console_for, print_verdicts
 from bufring.checker.smt.prove import PROVABLE, provable, prove
 from bufring.checker.verdict import exit_code
 from bufring.model.errors import BadInput
@@ -67,8 +67,8 @@ def cmd_prove(args, out, err) -> int:
     else:
         console = console_for(out)
         for variant, verdicts, seconds in results:
-            console.print(verdict_table(verdicts, f"bufring prove: variant {variant.name} "
-                                                  f"({args.width}-bit counters, {seconds:.1f} s)"))
+            print_verdicts(out, verdicts, f"bufring prove: variant {variant.name} "
+                                          f"({args.width}-bit counters, {seconds:.1f} s)")
             for v in verdicts:
                 lemmas = ", ".join(v.coverage.get("lemmas", [])) or "none"
                 console.print(f"  {v.property}: {v.coverage.get('parameters', {}).get('nbufs', 'all REGISTERs')}"

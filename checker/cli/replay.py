@@ -13,6 +13,7 @@ from importlib import resources
 from pathlib import Path
 
 from bufring.checker.cli.common import add_json
+from bufring.checker.judge import InvalidRun, Judgement, checkable, judge_run, run_actions
 from bufring.checker.report.render import console_for
 from bufring.model.actions import OP_NAMES
 from bufring.model.errno import Errno
@@ -20,6 +21,8 @@ from bufring.model.errors import BadInput
 from bufring.model.traces import (ReplayResult, StepResult, action_json,
                                   observation_json, read_trace, run_trace)
 from bufring.model.builtin import load_variant
+from bufring.specs.catalog import BY_ID, Kind
+from bufring.specs.explain import explain
 
 
 def add_parser(sub) -> None:
@@ -29,6 +32,10 @@ def add_parser(sub) -> None:
                    help="replay the example traces bundled with bufring")
     p.add_argument("--variant", metavar="V",
                    help="run against this variant instead of the trace's own (name or file.py:NAME)")
+    p.add_argument("--check", action="store_true",
+                   help="also judge every checked property along each run and name the step "
+                        "where one fails (exit 1 if one does); a trace's own "
+                        "'# bufring:check: ID' line asks this for ID")
     add_json(p, "one JSON object per step on stdout")
     p.set_defaults(run=cmd_replay)
 
@@ -61,14 +68,32 @@ def cmd_replay(args, out, err) -> int:
     if not paths:
         raise BadInput("bufring replay", None, None, "give a trace FILE or --examples")
     results = replay_files(paths, args.variant)
-    for result in results:
+    judged = [_judgements(r, args.check) for r in results]
+    for result, judgements in zip(results, judged):
         if args.json:
             _print_json(result, out, with_file=len(results) > 1)
+            for j in judgements:
+                out.write(json.dumps({**({"file": result.trace.source} if len(results) > 1 else {}),
+                                      "property": j.prop.id, "judged": j.judged,
+                                      "step": None if j.step is None else j.step + 1,
+                                      "line": None if j.step is None else result.trace.steps[j.step].line})
+                          + "\n")
         else:
             _print_table(result, out)
-    failed = [r for r in results if r.first_mismatch is not None or r.cycle_closes is False]
-    for r in failed:
+            for j in judgements:
+                out.write(_judgement_text(result, j) + "\n")
+    failed = [r for r, js in zip(results, judged)
+              if r.first_mismatch is not None or r.cycle_closes is False or any(j.alarming for j in js)]
+    for r, js in zip(results, judged):
+        if r not in failed:
+            continue
         m = r.first_mismatch
+        if m is None and r.cycle_closes is not False:
+            for j in (j for j in js if j.alarming):
+                what = ("is not reached" if j.step is None else
+                        f"fails at step {j.step + 1} (line {r.trace.steps[j.step].line})")
+                err.write(f"bufring: {r.trace.source}: {j.prop.id} {what}\n")
+            continue
         if m is None:
             err.write(f"bufring: {r.trace.source}: cycle: the lasso's last state is not the state "
                       "where its cycle starts\n")
@@ -79,6 +104,44 @@ def cmd_replay(args, out, err) -> int:
     if not args.json and len(results) > 1:
         out.write(f"{len(results) - len(failed)} passed, {len(failed)} failed\n")
     return 1 if failed else 0
+
+
+def _judgements(result: ReplayResult, check_all: bool) -> list[Judgement]:
+    """The properties the trace's header names (and with ``--check`` every checked
+    one), judged along its run on the variant it was replayed on."""
+    trace = result.trace
+    ids = list(trace.checks)
+    props = []
+    for pid in ids:
+        if pid not in BY_ID:
+            raise BadInput(trace.source, None, "bufring:check", f"unknown property {pid!r}")
+        props.append(BY_ID[pid])
+    if check_all:
+        props += [p for p in checkable() if p not in props]
+    if not props or result.first_mismatch is not None:
+        return []
+    try:
+        steps = run_actions(result.variant, trace.config, [s.action for s in trace.steps])
+    except InvalidRun:
+        return []
+    return judge_run(props, trace.config, steps)
+
+
+def _judgement_text(result: ReplayResult, j: Judgement) -> str:
+    p = j.prop
+    if not j.judged:
+        return (f"{p.id}: a graph property ({p.meaning}); a run alone does not decide it: "
+                "bufring explore does")
+    if j.step is None:
+        return f"{p.id}: {'NOT reached' if p.kind is Kind.SOMETIMES else 'holds'} along this run"
+    line = result.trace.steps[j.step].line
+    verb = "reached" if p.kind is Kind.SOMETIMES else "fails"
+    tail = " (informational)" if p.kind is Kind.INFORMATIONAL else ""
+    why = ""
+    if p.kind is not Kind.SOMETIMES:
+        t = result.trace
+        why = explain(p, t.config, run_actions(result.variant, t.config, [s.action for s in t.steps]))
+    return f"{p.id}{tail}: {verb} at step {j.step + 1} (line {line})" + (f": {why}" if why else "")
 
 
 def _print_json(result: ReplayResult, out, with_file: bool) -> None:

@@ -87,7 +87,7 @@ class ConformanceResult:
     problems: list = field(default_factory=list)
 
     def exit_code(self) -> int:
-        return {"conforms": 0, "diverges": 1, "cannot-run": 3, "inconclusive": 3}[self.verdict]
+        return {"conforms": 0, "diverges": 1, "cannot-run": 2, "inconclusive": 3}[self.verdict]
 
     def to_json(self) -> dict:
         return {"command": "fuzz", "mode": "conformance", "variant": self.variant,

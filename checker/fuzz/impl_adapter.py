@@ -9,7 +9,7 @@ dict`` sends one step object (without ``expect``) and returns the observation.
   not one JSON object, or no answer within the timeout raise :class:`ImplFailure`
   (a divergence at that step) with the tail of the implementation's stderr; the
   process is restarted at the next ``reset``. When the process fails before it
-  ever answered a header, :class:`CannotRun` is raised instead (exit 3).
+  ever answered a header, :class:`CannotRun` is raised instead (exit 2: it cannot start).
 * :class:`InProcessAdapter` loads ``FILE.py:NAME``, a Python class with
   ``reset(config)``, ``register(**args)``, ``request(**args)`` and
   ``commit(**args)`` (docs/conformance.md); an exception it raises is a divergence.

@@ -83,11 +83,13 @@ def render_report(results: dict, folder: str | Path) -> str:
     variants = results["variants"]
     main = variants[0]
     lines = [f"# bufring review of {main['variant']}: {main['doc']}", ""]
-    lines += [f"Made by `{results['command']}` with bufring {results['bufring']} in "
+    lines += [f"Made by `{results['command']}` with bufring {results['bufring']} "
+              f"(source {results.get('commit', 'unknown')}) in "
               f"{results['seconds']:.0f} s ({', '.join(f'{e} {s:.0f} s' for e, s in main['seconds'].items())}). "
               "Every trace named here replays with `bufring replay`; the regression tests are in "
               f"`{results.get('tests', 'tests/')}`.", ""]
     lines += _summary(main, props)
+    lines += _causes(main)
     if len(variants) > 1:
         lines += _variant_table(variants)
     violated = [v for v in main["verdicts"] if v["verdict"] == "violated" and v["kind"] != "informational"]
@@ -115,15 +117,58 @@ def render_report(results: dict, folder: str | Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _shown(verdict: str, kind: str) -> str:
+    """A verdict cell: "violated" in bold, except an informational property's, which
+    is a remark on behaviour, not a defect."""
+    if verdict == "violated":
+        return "violated (informational)" if kind == "informational" else "**violated**"
+    return verdict
+
+
 def _summary(main: dict, props: dict) -> list[str]:
     out = ["## Summary", "", "| property | verdict | severity | engines | coverage |", "|---|---|---|---|---|"]
     for v in main["verdicts"]:
         prop = props[v["property"]]
         sev = prop.severity.value if prop.severity else "-"
         engines = ", ".join(f"{e}: {s}" for e, s in v["engines"].items())
-        verdict = f"**{v['verdict']}**" if v["verdict"] == "violated" else v["verdict"]
+        verdict = _shown(v["verdict"], v["kind"])
         out.append(f"| `{v['property']}` | {verdict} | {sev} | {engines} | {_coverage(v)} |")
     return out + [""]
+
+
+def _place(place: str) -> str:
+    return "prove (all values, 32 bits)" if place == "prove" else f"scope `{place}`"
+
+
+def _causes(main: dict) -> list[str]:
+    """Violations grouped by root cause, each with the fix that removes it (checker.causes)."""
+    causes = main.get("causes")
+    if not causes:
+        return []
+    out = ["## Root causes and the fixes that remove them", "",
+           "Each cause is a fix variant that, run again by the engine that found a violation on the "
+           "property and in the place (scope or 32-bit proof) where it was found, finds none "
+           "(`vacuous`: the fix refuses every run of that scope).", "",
+           "| cause: the fix that removes it | properties it breaks | verified: verdict on the fix |",
+           "|---|---|---|"]
+    for c in causes["causes"]:
+        props = ", ".join(f"`{p}`" for p in c["removes"])
+        checks = "; ".join(f"`{p}`: " + ", ".join(f"{_place(pl)} {st}" for pl, st in where.items())
+                           for p, where in c["removes"].items())
+        out.append(f"| `{c['fix']}`: {c['doc']} | {props} | {checks} |")
+    out.append("")
+    for pid, places in causes.get("unexplained", {}).items():
+        out.append(f"- `{pid}` in {', '.join(_place(p) for p in places)}: no single fix removes it "
+                   "(see the variant table of `--fixes` for `all-fixes`).")
+    if causes.get("unexplained"):
+        out.append("")
+    return out
+
+
+def _fixes_of(main: dict, pid: str) -> list[tuple[str, list[str]]]:
+    """The causes of ``pid``: (fix, places it removes ``pid`` from)."""
+    return [(c["fix"], list(c["removes"][pid])) for c in main.get("causes", {}).get("causes", [])
+            if pid in c["removes"]]
 
 
 def _variant_table(variants: list) -> list[str]:
@@ -134,8 +179,7 @@ def _variant_table(variants: list) -> list[str]:
     for prop in [x["property"] for x in variants[0]["verdicts"]]:
         cells = []
         for n in names:
-            verdict = table[n].get(prop, "-")
-            cells.append(f"**{verdict}**" if verdict == "violated" else verdict)
+            cells.append(_shown(table[n].get(prop, "-"), BY_ID[prop].kind.value))
         out.append(f"| `{prop}` | " + " | ".join(cells) + " |")
     return out + [""]
 
@@ -149,47 +193,44 @@ def _finding(v: dict, variant, folder: Path, results: dict, props: dict) -> list
            f"*{prop.kind.value}; {sev}*" + (f": matters to {FOR_WHOM[sev]}." if sev in FOR_WHOM else "."),
            "", f"**Property.** {prop.meaning}.", "",
            f"**What fails.** {why + '. ' if why else ''}{v['message']}.", "",
-           (f"**In the patch.** {prop.source}; reviewed patch lines {prop.patch_lines}." if prop.patch_lines
+           (f"**In the patch.** {prop.source}; see `{prop.patch_lines}`." if prop.patch_lines
             else f"**In the patch.** {prop.source} (a user property, `{prop.origin}`)."), ""]
     if trace:
         rel = _rel(trace, folder)
         out += [f"**Shortest run** ({v.get('length')} steps): `{rel}`; reproduce with "
-                f"`bufring replay {rel}`.", "", "```mermaid", sequence_diagram(trace, variant), "```", "",
+                f"`{_replay_command(results, rel)}`.", "", "```mermaid", sequence_diagram(trace, variant), "```", "",
                 "The ring after each step:", "", ring_table(trace, variant), ""]
     runs = v.get("coverage", {}).get("violated_in", {})
-    others = [f"`{n}` ({x['length']} steps, `{_rel(x['trace'], folder)}`)" for n, x in
-              sorted(runs.items(), key=lambda kv: kv[1]["length"]) if n != v["coverage"].get("scope")]
+    others = [f"`{n}` ({x['length']} steps)" for n, x in sorted(runs.items(), key=lambda kv: kv[1]["length"])
+              if n != v["coverage"].get("scope")]
     if others:
         out += ["**Also violated in scopes** " + ", ".join(others) + ".", ""]
-    also = _other_causes(v, prop, variant, folder, why)
+    also = [(n, x["length"], _rel(x["trace"], folder), _why_of(prop, x["trace"], variant))
+            for n, x in sorted(runs.items(), key=lambda kv: kv[1]["length"]) if x.get("trace")]
     if also:
         out += ["**Other runs that break it** (the shortest run of each other scope whose failure "
                 "reads differently; each replays):", ""]
         out += [f"- scope `{name}`, {length} steps, `{rel}`: {text}" for name, length, rel, text in also]
         out.append("")
+    fixes = _fixes_of(results["variants"][0], prop.id)
+    if fixes:
+        many = len(fixes) > 1
+        out += [(f"**Causes.** {len(fixes)} causes break it: " if many else "**Cause.** ")
+                + "; ".join(f"`{fix}` removes it in {', '.join(_place(p) for p in places)}"
+                            for fix, places in fixes) + " (verified; see the cause table).", ""]
     test = results.get("tests")
     if test and trace and prop.origin == "catalog":        # gen-tests covers catalog properties
+        names = " and ".join(f"`{fix}`" for fix, _ in fixes) or "a variant that fixes the property"
         out += [f"**Regression test.** `{test}`, test named after `{prop.id}`: it fails on "
-                f"`{variant.name}` and passes on a variant that fixes the property.", ""]
+                f"`{variant.name}` and passes on {names}"
+                + (" (each on the runs it removes)" if len(fixes) > 1 else "") + ".", ""]
     return out
 
 
-def _other_causes(v: dict, prop, variant, folder: Path, main_why: str) -> list[tuple]:
-    """Other scopes' shortest runs whose explanation differs from the main one's
-    and from each other's (the step number aside)."""
-    def gist(text: str) -> str:
-        return text.split(": ", 1)[-1]
-
-    seen = {gist(main_why)}
-    out = []
-    runs = v.get("coverage", {}).get("violated_in", {})
-    for name, x in sorted(runs.items(), key=lambda kv: kv[1]["length"]):
-        text = _why_of(prop, x["trace"], variant)
-        if not text or gist(text) in seen:
-            continue
-        seen.add(gist(text))
-        out.append((name, x["length"], _rel(x["trace"], folder), text))
-    return out
+def _replay_command(results: dict, rel: str) -> str:
+    """``bufring replay`` of a trace, spelled for the folder ``check`` was run from."""
+    base = Path(results.get("out", "."))
+    return f"bufring replay --check {(base / rel).as_posix()}"
 
 
 def _why_of(prop, trace: str, variant) -> str:
@@ -217,7 +258,7 @@ def _fixes(variants: list, props: dict) -> list[str]:
 def _choices() -> list[str]:
     return ["## Modelling choices and abstractions", "",
             "The full table, with reasons, is docs/modelling.md in the bufring repository. In short: "
-            "the model follows the patch's C code where SEMANTICS.md's prose differs; counters are "
+            "the model follows the patch's C code where a description of it differs; counters are "
             "3 bits wide in the explorer's scopes (32 in `prove`); user memory never faults; teardown, "
             "abort and cancel are not modelled; requests before the ring is ready go over /dev/fuse and "
             "are not followed; the server only commits uniques it has read.", ""]

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bufring.checker.judge import first_shown, run_actions
+from bufring.checker.report.outdir import claim, clear_previous, write_manifest
 from bufring.model.actions import OP_NAMES, Register
 from bufring.model.errors import BadInput
 from bufring.model.system import next_state
@@ -62,6 +63,7 @@ class GenResult:
     vectors: int = 0
     skipped: list[str] = field(default_factory=list)
     disagreements: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)    # every file written under ``out``
 
 
 # --- vectors ------------------------------------------------------------------------------
@@ -145,8 +147,8 @@ def scenario_name(ops: list[str]) -> str:
     return name if len(name) <= 70 else name[:60].rstrip("_") + f"_{len(ops)}_steps"
 
 
-def _case(path: Path, variant_dir: str, out_traces: Path, result: GenResult) -> Case | None:
-    prop_id = path.stem
+def _case(path: Path, variant_dir: str, out: Path, result: GenResult, in_place: Path | None) -> Case | None:
+    prop_id = path.stem.split("@")[0]      # <property>.jsonl, <property>@<scope or width>.jsonl
     prop = BY_ID.get(prop_id)
     if prop is None:
         result.skipped.append(f"{path}: not named after a catalog property id (a user "
@@ -170,56 +172,73 @@ def _case(path: Path, variant_dir: str, out_traces: Path, result: GenResult) -> 
         breaks = (f"{prop_id} ({prop.kind.value}{sev}): {prop.meaning}" + (
             f"; violated after step {at + 1} on variant {variant.name}" if at is not None
             else f"; NOT violated by this run on variant {variant.name}"))
-    rel = Path("traces") / variant.name / f"{prop_id}.jsonl"
-    comments = [f"{prop_id}: regression trace from {path}", breaks]
-    write_trace(out_traces.parent / rel, variant.name, trace.config,
-                [(t.action, expect_of(t.action, t.obs)) for t in transitions], comments)
+    if in_place is not None:       # the trace stays where check wrote it (it has every expect)
+        rel = Path(os.path.relpath(path.resolve(), in_place.resolve()))
+    else:
+        rel = Path("traces") / variant.name / path.name
+        write_trace(out / rel, variant.name, trace.config,
+                    [(t.action, expect_of(t.action, t.obs)) for t in transitions],
+                    [f"{prop_id}: regression trace from {path}", breaks])
     return Case(variant.name, prop_id, rel.as_posix(), len(actions),
                 [OP_NAMES[type(a)] for a in actions], breaks, None if at is None else at + 1)
 
 
 def generate_tests(source: str | Path = "bufring-out", out: str | Path = "bufring-tests",
-                   impl: str | None = None) -> GenResult:
-    """Turn every trace and vector file under ``source`` into tests under ``out``."""
+                   impl: str | None = None, *, force: bool = False, in_place: bool = False) -> GenResult:
+    """Turn every trace and vector file under ``source`` into tests under ``out``.
+
+    The files are made in a scratch folder and moved into ``out`` only when all of
+    them were made. ``out`` is handled as ``checker.report.outdir`` says: the files
+    of the previous gen-tests into it are replaced, no other file is touched.
+    ``in_place`` (for ``check``, whose ``out`` lies inside ``source`` and whose
+    manifest covers it): the tests name the traces where they are instead of
+    copying them, and no manifest of its own is kept.
+    """
     source, out = Path(source), Path(out)
     if not source.is_dir():
         raise BadInput(str(source), None, None, "no such directory (give --from DIR)")
+    if not in_place:
+        claim(out, "--out", force)
     parent = out.resolve().parent
     parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
     try:
-        result = _generate(source, tmp, impl)
+        result = _generate(source, tmp, impl, out if in_place else None)
+        if not in_place:
+            clear_previous(out)
+        result.files = _move_into(tmp, out)
+        if not in_place:
+            write_manifest(out, result.files)
         result.out = out
-        _swap_into_place(tmp, out)
-    except BaseException:
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return result
 
 
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    old = None
-    if out.exists():
-        if not out.is_dir():
-            raise BadInput("--out", None, None, f"{out} exists and is not a directory")
-        old = out.with_name(f".{out.name}.old.{os.getpid()}")
-        out.rename(old)
-    tmp.rename(out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def _move_into(tmp: Path, out: Path) -> list[Path]:
+    """Move every file under ``tmp`` to the same place under ``out``; the new paths."""
+    moved = []
+    for path in sorted(p for p in tmp.rglob("*") if p.is_file()):
+        dest = out / path.relative_to(tmp)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        path.replace(dest)
+        moved.append(dest)
+    return moved
 
 
-def _generate(source: Path, tmp: Path, impl: str | None) -> GenResult:
+def _generate(source: Path, tmp: Path, impl: str | None, in_place: Path | None) -> GenResult:
     result = GenResult(out=tmp)
     vectors_out: dict[str, list] = {}
-    for vdir in sorted(p for p in source.iterdir() if p.is_dir()):
+    skip = {(in_place or tmp).resolve()}
+    for vdir in sorted(p for p in source.iterdir() if p.is_dir() and not p.name.startswith(".")
+                       and p.resolve() not in skip):
         for path in sorted(vdir.glob("*.jsonl")):
-            case = _case(path, vdir.name, tmp / "traces", result)
+            case = _case(path, vdir.name, tmp, result, in_place)
             if case is not None:
                 result.cases.append(case)
         vec_path = vdir / "register-vectors.json"
         if vec_path.exists():
-            vectors_out[vdir.name] = _vectors(vec_path, vdir.name, tmp, result)
+            vectors_out[vdir.name] = _vectors(vec_path, vdir.name, tmp, result, in_place is None)
     for name, vectors in vectors_out.items():
         target = tmp / "vectors" / name / "register-vectors.json"
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -230,7 +249,9 @@ def _generate(source: Path, tmp: Path, impl: str | None) -> GenResult:
     return result
 
 
-def _vectors(path: Path, variant_dir: str, tmp: Path, result: GenResult) -> list[dict]:
+def _vectors(path: Path, variant_dir: str, tmp: Path, result: GenResult, traces: bool) -> list[dict]:
+    """The vectors of one variant, checked on its model; with ``traces``, also one
+    single-step trace per vector (for implementations in any language)."""
     variant = load_variant(variant_dir) if not variant_dir.startswith(".") else load_variant("v2")
     out = []
     counts: dict[str, int] = {}
@@ -245,9 +266,10 @@ def _vectors(path: Path, variant_dir: str, tmp: Path, result: GenResult) -> list
                 f"the vector says ret {v['expect']['ret']}, nbufs {v['expect']['nbufs']}")
         reg_obj = action_json(v["register"])
         obs = next_state(variant, v["config"], INITIAL_STATE, v["register"])[1]
-        write_trace(tmp / "traces" / variant.name / "vectors" / f"{name}.jsonl", variant.name, v["config"],
-                    [(v["register"], expect_of(v["register"], obs))],
-                    [f"REGISTER boundary vector {name}: rule {v['rule']}, {v['side']}"])
+        if traces:
+                write_trace(tmp / "traces" / variant.name / "vectors" / f"{name}.jsonl", variant.name,
+                        v["config"], [(v["register"], expect_of(v["register"], obs))],
+                        [f"REGISTER boundary vector {name}: rule {v['rule']}, {v['side']}"])
         out.append({"name": name, "variant": variant.name, "rule": v["rule"], "side": v["side"],
                     "config": v["config"].to_json(), "register": reg_obj,
                     "expect": {"ret": v["expect"]["ret"], "nbufs": v["expect"]["nbufs"]}})

