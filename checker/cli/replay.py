@@ -112,10 +112,9 @@ def _judgements(result: ReplayResult, check_all: bool) -> list[Judgement]:
     trace = result.trace
     ids = list(trace.checks)
     props = []
-    for pid in ids:
-        if pid not in BY_ID:
-            raise BadInput(trace.source, None, "bufring:check", f"unknown property {pid!r}")
-        props.append(BY_ID[pid])
+    for pid in ids:     # a user property (--property FILE.py:NAME) is judged by its engines only
+        if pid in BY_ID:
+            props.append(BY_ID[pid])
     if check_all:
         props += [p for p in checkable() if p not in props]
     if not props or result.first_mismatch is not None:
