@@ -39,7 +39,8 @@ from bufring.checker.smt.ring import (
     transition,
 )
 from bufring.checker.smt.bmc import search as bmc_search, starts as bmc_starts
-from bufring.checker.smt.solver import Decision, Outcome, Tracked, decide
+from bufring.checker.smt.solver import Answer, Decision, Outcome, Tracked, decide
+from bufring.checker.verdict import Status
 from bufring.specs.catalog import get
 
 
@@ -61,7 +62,7 @@ class AbstractRun:
 
 @dataclass
 class RingResult:
-    status: str                                 # "proved" | "violated" | "unknown"
+    status: Status                              # PROVED, VIOLATED or UNKNOWN
     lemmas: list = field(default_factory=list)
     run: AbstractRun | None = None
     message: str = ""
@@ -188,7 +189,7 @@ class RingProver:
                 break
         seconds = time.perf_counter() - started
         out_of_time = time.perf_counter() > deadline
-        outcome = Outcome("sat" if best else ("unknown" if out_of_time else "unsat"), seconds,
+        outcome = Outcome(Answer.SAT if best else (Answer.UNKNOWN if out_of_time else Answer.UNSAT), seconds,
                           reason=f"bounded search out of time ({self.timeout:g} s)" if out_of_time else "")
         if self.log is not None:
             self.log.add(f"bmc (explicit): {prop_id} within {self.depth} steps", "explicit", outcome,
@@ -201,7 +202,7 @@ class RingProver:
     # -- the proof loop -----------------------------------------------------------------------------
     def prove(self, prop) -> RingResult:
         """Base, step, CTI triage and strengthening for ``prop`` (see the module doc)."""
-        res = RingResult("unknown", bmc_depth=self.depth)
+        res = RingResult(Status.UNKNOWN, bmc_depth=self.depth)
         is_state = isinstance(prop, Invariant)
         if is_state:
             d = self.base(prop)
@@ -209,7 +210,7 @@ class RingProver:
             if not d.outcome.unsat:
                 run, why = self.reachable_violation(prop.id, res.decisions)
                 if run is not None:
-                    res.status, res.run = "violated", run
+                    res.status, res.run = Status.VIOLATED, run
                     res.message = f"reachable: {run.describe()}"
                 elif d.outcome.sat:
                     res.message = "an initial ring violates it, yet the bounded search found none (checker bug)"
@@ -233,7 +234,7 @@ class RingProver:
                 cores[goal.id] = d.outcome.core
             if failing is None:
                 support = self._used(prop, support, cores)
-                res.status, res.lemmas = "proved", [s.id for s in support]
+                res.status, res.lemmas = Status.PROVED, [s.id for s in support]
                 res.message = self._proved_message(prop, support)
                 return res
             goal, d, ctx = failing
@@ -243,7 +244,7 @@ class RingProver:
                 hint = self._cti_hint(d, ctx) if d.outcome.sat else None
                 run, why = self.reachable_violation(prop.id, res.decisions, hint)
                 if run is not None:
-                    res.status, res.run = "violated", run
+                    res.status, res.run = Status.VIOLATED, run
                     res.message = (f"the step of {goal.id} does not close and a violation is "
                                    f"reachable: {run.describe()}")
                     return res

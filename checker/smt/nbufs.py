@@ -13,6 +13,7 @@ counterexample is only reported with a REGISTER the solver finds for its very
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import z3
@@ -22,7 +23,7 @@ from bufring.checker.smt.register import (
     model_register,
     symbolic_register,
 )
-from bufring.checker.smt.solver import decide
+from bufring.checker.smt.solver import Outcome, Sym, decide
 from bufring.model.cint import U32, U64
 from bufring.model.config import Config
 from bufring.model.rules import nr_bufs
@@ -61,9 +62,6 @@ class NbufsDomain:
 def _optimum(variant, upper: bool, timeout: float, log=None):
     """z3's optimiser's largest (smallest) ``nr_bufs`` of an accepted REGISTER, as a
     guess to be proved; None when it does not answer."""
-    import time
-
-    from bufring.checker.smt.solver import Outcome, Sym
     sym = Sym("int")
     p = symbolic_register(sym, "p")
     n = nr_bufs(sym.c, p)

@@ -41,7 +41,7 @@ from bufring.checker.smt.ringtrace import (
     shortest_failing_prefix,
 )
 from bufring.checker.smt.vectors import register_vectors, write_vectors
-from bufring.checker.smt.solver import Decision, Outcome, QueryLog, decide, z3_version
+from bufring.checker.smt.solver import Answer, Decision, Outcome, QueryLog, decide, z3_version
 from bufring.checker.verdict import Status, Verdict
 from bufring.model.config import Config
 from bufring.specs.catalog import CATALOG, Property
@@ -154,6 +154,10 @@ def prove(variant, properties=None, width: int = 32, timeout: float = 5.0, *,
     return verdicts
 
 
+STATUS_OF = {Answer.UNSAT: Status.PROVED, Answer.SAT: Status.VIOLATED, Answer.UNKNOWN: Status.UNKNOWN}
+"""What a query's answer says of the property it asks to violate."""
+
+
 # --- contracts ---------------------------------------------------------------------------------------
 
 def _solve_obligation(run: _Run, o: Obligation, cfg: Config | None) -> tuple[Decision, dict]:
@@ -175,9 +179,8 @@ def _contract(run: _Run, prop: Property) -> Verdict:
     for o in obligations_for(prop.id):
         d, ctx = _solve_obligation(run, o, None)
         decisions.append(d)
-        result = {"unsat": "proved", "sat": "violated", "unknown": "unknown"}[d.outcome.result]
         if o.fact:
-            overflow[o.name] = result
+            overflow[o.name] = STATUS_OF[d.outcome.result]
             continue
         if d.outcome.unknown and status is Status.PROVED:
             status, message = Status.UNKNOWN, f"{o.name}: {d.outcome.reason}"
@@ -192,14 +195,15 @@ def _contract(run: _Run, prop: Property) -> Verdict:
         n = sum(1 for o in obligations_for(prop.id) if not o.fact)
         message = (f"proved for every REGISTER the rules accept: {n} obligation(s), every field "
                    f"value, every nr_queues and max_payload_sz")
-    failed = [q for q, r in overflow.items() if r != "proved"]
+    failed = [q for q, s in overflow.items() if s is not Status.PROVED]
     if failed:
         message += f"; overflow question(s) not proved: {', '.join(failed)}"
     coverage = {"widths": CONTRACT_WIDTHS, "encoding": _encodings(decisions), "lemmas": [],
                 "parameters": dict(PARAMETER_RANGES), "method": "one query per obligation",
                 "queries": _queries(decisions), "obligations": [o.name for o in obligations_for(prop.id)
                                                                 if not o.fact],
-                "overflow": overflow, "engine": f"z3 {z3_version()}",
+                "overflow": {q: s.value for q, s in overflow.items()},
+                "engine": f"z3 {z3_version()}",
                 "bv_equivalence": _bv_note(decisions)}
     return Verdict(prop.id, prop.kind, status, {"prove": status.value}, trace=trace, length=length,
                    coverage=coverage, message=message)
@@ -256,7 +260,7 @@ def _ring(run: _Run, prop: Property) -> Verdict:
     for o in obligations_for(prop.id):          # ring.buf_id_fits: the u16 question
         d, _ = _solve_obligation(run, o, None)
         decisions.append(d)
-        overflow[o.name] = {"unsat": "proved", "sat": "violated", "unknown": "unknown"}[d.outcome.result]
+        overflow[o.name] = STATUS_OF[d.outcome.result].value
     coverage = {**base_cov, "encoding": _encodings(decisions), "lemmas": res.lemmas,
                 "parameters": {"nbufs": domain.describe(),
                                "head, tail": f"every value 0..2^{run.width}-1",
@@ -269,11 +273,8 @@ def _ring(run: _Run, prop: Property) -> Verdict:
                 "bv_equivalence": _bv_note(decisions)}
     if overflow:
         coverage["overflow"] = overflow
-    if res.status == "proved":
-        return Verdict(prop.id, prop.kind, Status.PROVED, {"prove": "proved"}, coverage=coverage,
-                       message=res.message)
-    if res.status == "unknown":
-        return Verdict(prop.id, prop.kind, Status.UNKNOWN, {"prove": "unknown"}, coverage=coverage,
+    if res.status is not Status.VIOLATED:
+        return Verdict(prop.id, prop.kind, res.status, {"prove": res.status.value}, coverage=coverage,
                        message=res.message)
     found = ring_actions(variant, res.run, run.width, run.timeout, run.log)
     if found is None:

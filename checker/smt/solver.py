@@ -6,7 +6,7 @@ symbolic context of one query: the C integer operations ``c`` of one encoding
 variables need (an Int stands for a C value only with its range), and ghost
 naturals (counts the kernel does not keep). :func:`solve` runs one query with a
 timeout and logs it; a timeout or a z3 ``unknown`` is an :class:`Outcome` with
-``result == "unknown"``, never a ``holds`` (docs/smt.md, "Encodings").
+``result`` :attr:`Answer.UNKNOWN`, never a ``holds`` (docs/smt.md, "Encodings").
 
 No other module of the engine calls ``z3.Solver`` or builds raw sorts.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import z3
@@ -231,27 +232,39 @@ class Tracked:
     name: str
     formulas: list
 
+class Answer(StrEnum):
+    """What one query answered: z3's three answers (a timeout is ``UNKNOWN``). A
+    ``StrEnum``: the query log writes the plain word."""
+
+    SAT = "sat"
+    UNSAT = "unsat"
+    UNKNOWN = "unknown"
+
+
 @dataclass
 class Outcome:
     """One solver call: ``sat`` (a model), ``unsat``, or ``unknown`` (and why)."""
 
-    result: str
+    result: Answer
     seconds: float
     model: Any = None
     reason: str = ""
     core: list = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.result = Answer(self.result)      # z3's str(answer) names one too
+
     @property
     def sat(self) -> bool:
-        return self.result == "sat"
+        return self.result is Answer.SAT
 
     @property
     def unsat(self) -> bool:
-        return self.result == "unsat"
+        return self.result is Answer.UNSAT
 
     @property
     def unknown(self) -> bool:
-        return self.result == "unknown"
+        return self.result is Answer.UNKNOWN
 
 
 @dataclass
@@ -263,7 +276,7 @@ class QueryRecord:
     query: str
     encoding: str
     seconds: float
-    result: str
+    result: Answer
     note: str = ""
 
     def to_json(self) -> dict:
@@ -319,14 +332,14 @@ def solve(sym: Sym, constraints: Iterable, timeout: float, *, name: str = "",
         reason = solver.reason_unknown() if answer == z3.unknown else ""
     seconds = time.perf_counter() - started
     if answer == z3.sat:
-        outcome = Outcome("sat", seconds, model=solver.model())
+        outcome = Outcome(Answer.SAT, seconds, model=solver.model())
     elif answer == z3.unsat:
         core = [names.get(lit.get_id(), str(lit)) for lit in solver.unsat_core()] if assumptions else []
-        outcome = Outcome("unsat", seconds, core=core)
+        outcome = Outcome(Answer.UNSAT, seconds, core=core)
     else:
         if reason in ("timeout", "canceled") or seconds >= timeout * 0.98:
             reason = f"timeout after {timeout:g} s"
-        outcome = Outcome("unknown", seconds, reason=reason or "z3 answered unknown")
+        outcome = Outcome(Answer.UNKNOWN, seconds, reason=reason or "z3 answered unknown")
     if log is not None:
         log.add(name, sym.encoding, outcome, note)
     return outcome

@@ -71,7 +71,7 @@ def test_int_masks_the_rules_use_agree_with_c():
 
 def test_a_query_that_times_out_is_unknown_and_never_proved(tmp_path, monkeypatch):
     def no_answer(sym, constraints, timeout, **kw):
-        return smt_z3.Outcome("unknown", timeout, reason=f"timeout after {timeout:g} s")
+        return smt_z3.Outcome(smt_z3.Answer.UNKNOWN, timeout, reason=f"timeout after {timeout:g} s")
     monkeypatch.setattr(smt_z3, "solve", no_answer)
     verdicts = prove(V2, ["hdr.slot_bounds", "ring.count_bounded"], timeout=0.5, out=tmp_path,
                      vectors=False)

@@ -10,7 +10,7 @@ from bufring.checker.smt.induction import RingProver
 from bufring.checker.smt.nbufs import nbufs_domain
 from bufring.checker.smt.ring import REC, RING_PROPERTIES, SEL
 from bufring.checker.smt.ringtrace import ring_actions, shortest_failing_prefix
-from bufring.checker.smt.solver import QueryLog
+from bufring.checker.smt.solver import Answer, QueryLog
 from bufring.checker.verdict import Status
 from bufring.model.actions import Commit, Register, Request
 from bufring.model.ring import V2_RING
@@ -39,23 +39,23 @@ def test_nbufs_pow2_fix_domain_is_the_powers_of_two_up_to_32768():
 def test_count_bounded_step_fails_alone_and_closes_with_the_free_plus_held_lemma(v2_domain):
     log = QueryLog()
     res = RingProver(V2, V2_RING, v2_domain, 32, 5.0, log).prove(RING_PROPERTIES["ring.count_bounded"])
-    assert res.status == "proved"
+    assert res.status is Status.PROVED
     assert res.lemmas == ["ring.free_plus_held_le_nbufs"]
     first_step = next(r for r in log.records if r.query.startswith("step: ring.count_bounded"))
-    assert first_step.result == "sat"                       # a CTI: not inductive alone
-    assert any(r.query.startswith("bmc (explicit)") and r.result == "unsat" for r in log.records)
+    assert first_step.result is Answer.SAT                       # a CTI: not inductive alone
+    assert any(r.query.startswith("bmc (explicit)") and r.result is Answer.UNSAT for r in log.records)
 
 
 def test_a_step_that_does_not_close_is_never_reported_proved(v2_domain, monkeypatch):
     monkeypatch.setattr(smt_induction, "LEMMAS", ())
     res = RingProver(V2, V2_RING, v2_domain, 32, 5.0).prove(RING_PROPERTIES["ring.count_bounded"])
-    assert res.status == "unknown"
+    assert res.status is Status.UNKNOWN
     assert "does not close" in res.message
 
 
 def test_buf_id_fits_is_proved_with_the_ids_below_nbufs_lemma(v2_domain):
     res = RingProver(V2, V2_RING, v2_domain, 32, 5.0).prove(RING_PROPERTIES["ring.buf_id_fits"])
-    assert (res.status, res.lemmas) == ("proved", ["ring.ids_below_nbufs"])
+    assert (res.status, res.lemmas) == (Status.PROVED, ["ring.ids_below_nbufs"])
 
 
 def test_bounded_search_finds_the_wrap_counterexample_for_three_buffers():
