@@ -52,7 +52,7 @@ class VariantCheck:
                 **({"causes": self.causes} if self.causes else {})}
 
 
-def scope_admits(scope: Scope, variant, trace) -> bool:
+def scope_admits(scope: Scope, variant: Variant, trace) -> bool:
     """Does the run of ``trace`` lie inside ``scope``: same configuration, and each
     step one the scope's environment offers there (any free unique for a request)?"""
     if trace.config != scope.config:
@@ -69,7 +69,7 @@ def scope_admits(scope: Scope, variant, trace) -> bool:
     return True
 
 
-def _inside(scopes: list, variant):
+def _inside(scopes: list, variant: Variant):
     """The ``inside(claim, violation)`` test of ``combine`` for these engines."""
     def inside(claim: Verdict, violation: Verdict) -> bool:
         if violation.trace is None:
@@ -86,7 +86,7 @@ def _inside(scopes: list, variant):
     return inside
 
 
-def _gist(prop, trace_path: str, variant) -> str:
+def _gist(prop, trace_path: str, variant: Variant) -> str:
     """What a run shows failing, the step number aside (equal gists: the same story)."""
     t = read_trace(trace_path)
     return explain(prop, t.config, run_actions(variant, t.config, [s.action for s in t.steps])).split(": ", 1)[-1]
@@ -164,7 +164,7 @@ def check_variant(variant: Variant, *, scopes=DEFAULT_SCOPES, out: str | Path = 
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _check_variant(variant, scopes, out, scratch, engines, fuzz_examples, seed, timeout, properties,
+def _check_variant(variant: Variant, scopes, out, scratch, engines, fuzz_examples, seed, timeout, properties,
                    progress) -> VariantCheck:
     per_engine: dict[str, list] = {}
     seconds: dict[str, float] = {}

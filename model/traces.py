@@ -22,6 +22,7 @@ from bufring.model.errors import BadInput
 from bufring.model.kernel import InvalidStep
 from bufring.model.system import next_state
 from bufring.model.state import INITIAL_STATE, State
+from bufring.model.variant import Variant
 
 TRACE_VERSION = 1
 CYCLE_MARKER = "# bufring:cycle"
@@ -424,7 +425,7 @@ def live_uniques(state: State) -> set[int]:
     return out
 
 
-def run_trace(trace: Trace, variant, stop_at_mismatch: bool = True) -> ReplayResult:
+def run_trace(trace: Trace, variant: Variant, stop_at_mismatch: bool = True) -> ReplayResult:
     """Replay ``trace`` on ``variant``; every step's observation, and the first mismatch.
 
     Raises :class:`BadInput` for what only running finds (a ``unique`` in use, a

@@ -32,6 +32,7 @@ from bufring.model.kernel import InvalidStep
 from bufring.model.system import Model
 from bufring.specs.catalog import CATALOG, Kind, Property
 from bufring.specs.scopes import Scope
+from bufring.model.variant import Variant
 
 EXTRA_LIVE = 2
 """Requests a deadlock candidate may still receive beyond the scope's bound before
@@ -130,7 +131,7 @@ def edge_action(model: Model, space, src: int, dst: int, canonical):
     raise RuntimeError("edge not found: the model is not deterministic")
 
 
-def explore_scope(variant, scope: Scope, properties=CATALOG, *, symmetry: bool = False,
+def explore_scope(variant: Variant, scope: Scope, properties=CATALOG, *, symmetry: bool = False,
                   max_states: int | None = None, progress=None) -> ScopeRun:
     """Search one scope exhaustively (up to its state cap) and collect findings."""
     cfg = scope.config
@@ -189,7 +190,7 @@ def explore_scope(variant, scope: Scope, properties=CATALOG, *, symmetry: bool =
     return run
 
 
-def _deadlock(variant, scope, model, space, canonical, run) -> None:
+def _deadlock(variant: Variant, scope, model, space, canonical, run) -> None:
     """``flow.no_deadlock``: states with queued requests from which nothing-queued
     is unreachable, re-checked with EXTRA_LIVE more requests allowed."""
     from bufring.specs.predicates import nothing_queued
@@ -209,7 +210,7 @@ def _deadlock(variant, scope, model, space, canonical, run) -> None:
         return
 
 
-def _drains_with_more_arrivals(variant, scope, start, canonical) -> bool | None:
+def _drains_with_more_arrivals(variant: Variant, scope, start, canonical) -> bool | None:
     """Can the queues empty from ``start`` with EXTRA_LIVE more requests allowed?
     None when the search hit the state cap before deciding."""
     from bufring.specs.predicates import nothing_queued
@@ -221,7 +222,7 @@ def _drains_with_more_arrivals(variant, scope, start, canonical) -> bool | None:
     return None if space.capped else False
 
 
-def _liveness(variant, scope, model, space, canonical, run, symmetry: bool) -> None:
+def _liveness(variant: Variant, scope, model, space, canonical, run, symmetry: bool) -> None:
     """``flow.eventually_dispatched`` on the unreduced graph (never under symmetry)."""
     if symmetry:
         unreduced = bfs(model, max_states=scope.max_states)
@@ -286,7 +287,7 @@ def scope_status(prop: Property, run: ScopeRun) -> Status:
     return Status.HOLDS
 
 
-def explore(variant, scopes, properties=CATALOG, *, out_dir: str | Path = "bufring-out",
+def explore(variant: Variant, scopes, properties=CATALOG, *, out_dir: str | Path = "bufring-out",
             symmetry: bool = False, max_states: int | None = None, progress=None) -> ExploreResult:
     """Explore every scope and combine the verdicts; write and replay the traces."""
     properties = tuple(properties)
@@ -303,7 +304,7 @@ def explore(variant, scopes, properties=CATALOG, *, out_dir: str | Path = "bufri
     return ExploreResult(variant.name, verdicts, runs)
 
 
-def _write(variant, prop: Property, status: Status, run: ScopeRun, folder: Path) -> Path:
+def _write(variant: Variant, prop: Property, status: Status, run: ScopeRun, folder: Path) -> Path:
     finding = run.findings[prop.id]
     return write_counterexample(folder, variant, run.scope.config, prop, finding.actions,
                                 comments=[f"{prop.id} {status.value} in scope {run.scope.name} "
@@ -312,7 +313,7 @@ def _write(variant, prop: Property, status: Status, run: ScopeRun, folder: Path)
                                 cycle_start=finding.cycle_start)
 
 
-def combine_scopes(variant, prop: Property, runs: list, folder: Path) -> Verdict:
+def combine_scopes(variant: Variant, prop: Property, runs: list, folder: Path) -> Verdict:
     """One verdict for ``prop`` from all scopes, with the shortest trace written."""
     statuses = [(scope_status(prop, r), r) for r in runs]
     shown = [(s, r) for s, r in statuses if s in (Status.VIOLATED, Status.REACHED)]

@@ -30,6 +30,7 @@ from bufring.model.actions import OP_NAMES
 from bufring.model.config import Config
 from bufring.model.traces import (DISPATCH_KEYS, OP_KEYS, action_json, expect_of,
                                   observation_json, read_trace, run_trace, write_trace)
+from bufring.model.variant import Variant
 
 __all__ = ["COMPARED_KEYS", "ConformanceOptions", "Divergence", "ConformanceResult",
            "check_conformance", "compare_observations", "first_divergence"]
@@ -131,7 +132,7 @@ def compare_observations(op: str, expected: dict, observed: dict,
     return None
 
 
-def first_divergence(adapter: Adapter, variant, cfg: Config, actions, *,
+def first_divergence(adapter: Adapter, variant: Variant, cfg: Config, actions, *,
                      compare_warnings: bool = False) -> Divergence | None:
     """Run ``actions`` on both sides from a fresh start; the first divergence, or None.
 
@@ -206,7 +207,7 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name)[:40] or "impl"
 
 
-def check_conformance(variant, adapter: Adapter, *, options: ConformanceOptions = ConformanceOptions(),
+def check_conformance(variant: Variant, adapter: Adapter, *, options: ConformanceOptions = ConformanceOptions(),
                       out: str | Path = "bufring-out",
                       progress: Callable[[dict], None] | None = None) -> ConformanceResult:
     """Does ``adapter``'s implementation behave as ``variant`` of the model?"""
@@ -255,7 +256,7 @@ def _cannot_run(e: BaseException):
     return None
 
 
-def _report(variant, adapter, finding, options, stats, out: Path) -> ConformanceResult:
+def _report(variant: Variant, adapter, finding, options, stats, out: Path) -> ConformanceResult:
     cfg, actions = finding
 
     def find(c, acts):

@@ -34,6 +34,7 @@ from bufring.model.config import Config
 from bufring.model.errors import BadInput
 from bufring.model.traces import expect_of, read_trace, run_trace, write_trace
 from bufring.specs.catalog import CATALOG, Kind, Property
+from bufring.model.variant import Variant
 
 __all__ = ["FuzzOptions", "FuzzResult", "fuzz", "PropertyViolated"]
 
@@ -129,13 +130,13 @@ class FuzzResult:
     problems: list[str] = field(default_factory=list)   # checker bugs, if any
 
 
-def _machine(variant, options: FuzzOptions, stats, active, tracked, sink) -> type:
+def _machine(variant: Variant, options: FuzzOptions, stats, active, tracked, sink) -> type:
     return type("InvariantMachine", (InvariantMachine,), {
         "variant": variant, "options": options.gen, "stats": stats,
         "active": tuple(active), "tracked": tuple(tracked), "sink": sink})
 
 
-def fuzz(variant, *, options: FuzzOptions = FuzzOptions(), out: str | Path = "bufring-out",
+def fuzz(variant: Variant, *, options: FuzzOptions = FuzzOptions(), out: str | Path = "bufring-out",
          catalog=CATALOG, progress: Callable[[dict], None] | None = None) -> FuzzResult:
     """Deep random runs of ``variant``; one verdict per property the fuzzer decides.
 
@@ -186,7 +187,7 @@ def fuzz(variant, *, options: FuzzOptions = FuzzOptions(), out: str | Path = "bu
                                          settled, reported))
 
 
-def _shrunk(prop: Property, variant, finding: "Finding") -> "Finding":
+def _shrunk(prop: Property, variant: Variant, finding: "Finding") -> "Finding":
     def find(cfg, acts):
         return first_shown(prop, variant, cfg, acts)
 
@@ -234,7 +235,7 @@ def _describe(action) -> str:
     return f"commit qid={action.qid} commit_id={action.commit_id}"
 
 
-def write_finding(path: Path, variant, cfg: Config, actions: list, comments: list[str]) -> int:
+def write_finding(path: Path, variant: Variant, cfg: Config, actions: list, comments: list[str]) -> int:
     """Write a run as a trace with ``expect`` on every step, read it back, replay it.
 
     Returns the number of steps; raises ``AssertionError`` when the written trace
@@ -250,7 +251,7 @@ def write_finding(path: Path, variant, cfg: Config, actions: list, comments: lis
     return len(actions)
 
 
-def _verdicts(variant, checked, tracked, sink: Sink, stats, options, out, rounds,
+def _verdicts(variant: Variant, checked, tracked, sink: Sink, stats, options, out, rounds,
               settled: bool = True, reported=None) -> list[Verdict]:
     """One verdict per checked property and per ``reported`` witness (default: all
     tracked); a property holds only when the witnesses it needs were reached and
@@ -311,7 +312,7 @@ def _verdicts(variant, checked, tracked, sink: Sink, stats, options, out, rounds
     return verdicts + [v for v in witness_verdicts if v.property in shown]
 
 
-def _violation(prop: Property, variant, finding: Finding, out_dir: Path, coverage: dict) -> Verdict:
+def _violation(prop: Property, variant: Variant, finding: Finding, out_dir: Path, coverage: dict) -> Verdict:
     run = finding.actions
     path = out_dir / f"{prop.id}.jsonl"
     last = _describe(run[-1]) if run else "?"

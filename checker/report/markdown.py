@@ -18,6 +18,7 @@ from bufring.model.builtin import load_variant
 from bufring.specs.catalog import BY_ID, Kind
 from bufring.specs.explain import explain
 from bufring.specs.user import load_property
+from bufring.model.variant import Variant
 
 RESULTS = "results.json"
 
@@ -184,7 +185,7 @@ def _variant_table(variants: list) -> list[str]:
     return out + [""]
 
 
-def _finding(v: dict, variant, folder: Path, results: dict, props: dict) -> list[str]:
+def _finding(v: dict, variant: Variant, folder: Path, results: dict, props: dict) -> list[str]:
     prop = props[v["property"]]
     sev = prop.severity.value if prop.severity else "informational"
     trace = v.get("trace")
@@ -233,7 +234,7 @@ def _replay_command(results: dict, rel: str) -> str:
     return f"bufring replay --check {(base / rel).as_posix()}"
 
 
-def _why_of(prop, trace: str, variant) -> str:
+def _why_of(prop, trace: str, variant: Variant) -> str:
     t = read_trace(trace)
     return explain(prop, t.config, run_actions(variant, t.config, [s.action for s in t.steps]))
 

@@ -10,6 +10,7 @@ from bufring.model.actions import (Commit, CommitBegin, CommitEnd, Register, Reg
 from bufring.model.errno import Errno
 from bufring.model.traces import read_trace
 from bufring.specs.predicates import step_qid, window
+from bufring.model.variant import Variant
 
 SERVER, KERNEL = "S", "K"
 
@@ -28,7 +29,7 @@ def _register_text(a) -> str:
     return text
 
 
-def sequence_diagram(path: str, variant) -> str:
+def sequence_diagram(path: str, variant: Variant) -> str:
     """A Mermaid ``sequenceDiagram`` of the trace at ``path`` (server, kernel, rings)."""
     from bufring.checker.judge import run_actions
 
@@ -78,7 +79,7 @@ def sequence_diagram(path: str, variant) -> str:
     return "\n".join(lines)
 
 
-def ring_table(path: str, variant) -> str:
+def ring_table(path: str, variant: Variant) -> str:
     """A Markdown table: after each step, each bufring queue's head, tail, free
     window (in select order) and which entry holds which buffer."""
     from bufring.checker.judge import run_actions

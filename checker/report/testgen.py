@@ -41,6 +41,7 @@ from bufring.model.traces import (action_json, expect_of, parse_action, parse_co
                                   read_trace, write_trace)
 from bufring.model.builtin import load_variant
 from bufring.specs.catalog import BY_ID, Kind
+from bufring.model.variant import Variant
 
 __all__ = ["GenResult", "generate_tests", "read_vectors", "vector_outcome"]
 
@@ -114,7 +115,7 @@ def _is_int(x) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
-def vector_outcome(variant, vector: dict) -> tuple[int, int | None]:
+def vector_outcome(variant: Variant, vector: dict) -> tuple[int, int | None]:
     """(ret, nbufs of the ring it created or None) of the vector's REGISTER on the model."""
     from bufring.model.config import Config
 

@@ -15,6 +15,7 @@ from bufring.checker.judge import first_shown
 from bufring.model.traces import read_trace, run_trace
 from bufring.model.builtin import load_variant
 from bufring.specs.catalog import BY_ID, Kind
+from bufring.model.variant import Variant
 
 __all__ = ["check_property", "check_replays_as_recorded", "check_vector", "variant_for"]
 
@@ -23,7 +24,7 @@ def variant_for(trace, variant_spec: str | None):
     return load_variant(variant_spec or trace.variant or "v2")
 
 
-def _on_impl(trace, variant, impl_spec: str, what: str) -> None:
+def _on_impl(trace, variant: Variant, impl_spec: str, what: str) -> None:
     from bufring.checker.fuzz.conformance import first_divergence
     from bufring.checker.fuzz.impl_adapter import open_adapter
 

@@ -42,6 +42,7 @@ from bufring.model.uapi import (
     VALID_INIT_FLAGS,
     header_slot,
 )
+from bufring.model.variant import Variant
 
 INT_MAX = (1 << 31) - 1
 
@@ -93,7 +94,7 @@ def _buffer(sym, p: RegisterValues, i):
     return buffer_addr(sym.c, p.payload_base, p.buf_size, i)
 
 
-def _join(sym, variant, p0: RegisterValues, name: str, existing: Existing):
+def _join(sym, variant: Variant, p0: RegisterValues, name: str, existing: Existing):
     """A second REGISTER meeting the queue ``p0`` created, and whether the join
     hook is read symbolically or left free (``opaque``)."""
     depth = p0.queue_depth if existing is Existing.BUFRING else None
@@ -104,7 +105,7 @@ def _join(sym, variant, p0: RegisterValues, name: str, existing: Existing):
 
 # --- ring.buf_in_region -------------------------------------------------------------------------
 
-def _region(sym, variant, cfg, conjunct: str) -> Built:
+def _region(sym, variant: Variant, cfg, conjunct: str) -> Built:
     c = sym.c
     p = symbolic_register(sym, "p", cfg)
     n = nr_bufs(c, p)
@@ -123,7 +124,7 @@ def _region(sym, variant, cfg, conjunct: str) -> Built:
     return Built([creates_bufring(c, variant, p), *bad], _one(p), registers=[p])
 
 
-def _region_fact(sym, variant, cfg, question: str) -> Built:
+def _region_fact(sym, variant: Variant, cfg, question: str) -> Built:
     c = sym.c
     p = symbolic_register(sym, "p", cfg)
     n = nr_bufs(c, p)
@@ -158,7 +159,7 @@ def _outside_headers(sym, p: RegisterValues, ent_id):
     return sym.c.or_(start < base, start + REQ_HEADER_SZ > base + length)
 
 
-def _slot_own(sym, variant, cfg) -> Built:
+def _slot_own(sym, variant: Variant, cfg) -> Built:
     """The entry of the REGISTER that creates the queue."""
     c = sym.c
     p = symbolic_register(sym, "p", cfg)
@@ -166,7 +167,7 @@ def _slot_own(sym, variant, cfg) -> Built:
     return Built([out.ent, wants_bufring(c, p.flags), _outside_headers(sym, p, p.buf_index)], _one(p), registers=[p])
 
 
-def _slot_joined(sym, variant, cfg) -> Built:
+def _slot_joined(sym, variant: Variant, cfg) -> Built:
     """The entry of a later REGISTER on the queue (its buf_index, the queue's headers)."""
     c = sym.c
     p0 = symbolic_register(sym, "p0", cfg)
@@ -175,7 +176,7 @@ def _slot_joined(sym, variant, cfg) -> Built:
                  _two(p0, p1), opaque, [p0, p1])
 
 
-def _slot_fact(sym, variant, cfg, question: str) -> Built:
+def _slot_fact(sym, variant: Variant, cfg, question: str) -> Built:
     c = sym.c
     p = symbolic_register(sym, "p", cfg)
     if question == "depth_product":
@@ -190,7 +191,7 @@ def _slot_fact(sym, variant, cfg, question: str) -> Built:
 
 # --- ring.buf_id_fits (the contract part) -----------------------------------------------------------
 
-def _ids_fact(sym, variant, cfg) -> Built:
+def _ids_fact(sym, variant: Variant, cfg) -> Built:
     c = sym.c
     p = symbolic_register(sym, "p", cfg)
     return Built([creates_bufring(c, variant, p),
@@ -204,7 +205,7 @@ def _unknown_flags(c, flags):
     return c.ne(c.band(flags, c.const(~VALID_INIT_FLAGS, U64), U64), c.const(0, U64))
 
 
-def _flags(sym, variant, cfg, existing: Existing) -> Built:
+def _flags(sym, variant: Variant, cfg, existing: Existing) -> Built:
     c = sym.c
     einval = c.const(-int(Errno.EINVAL), RET_BITS)
     if existing is Existing.NONE:
@@ -224,7 +225,7 @@ def _flags(sym, variant, cfg, existing: Existing) -> Built:
 
 # --- reg.no_partial_effect -----------------------------------------------------------------------
 
-def _partial(sym, variant, cfg) -> Built:
+def _partial(sym, variant: Variant, cfg) -> Built:
     c = sym.c
     p = symbolic_register(sym, "p", cfg)
     out = register_path(c, variant, p, Existing.NONE)

@@ -42,6 +42,7 @@ from bufring.checker.smt.bmc import search as bmc_search, starts as bmc_starts
 from bufring.checker.smt.solver import Answer, Decision, Outcome, Tracked, decide
 from bufring.checker.verdict import Status
 from bufring.specs.catalog import get
+from bufring.model.variant import Variant
 
 
 @dataclass
@@ -87,7 +88,7 @@ class _Ctx:
 class RingProver:
     """One variant's ring at one counter width; queries share its options."""
 
-    def __init__(self, variant, logic, domain, bits: int, timeout: float, log=None, *,
+    def __init__(self, variant: Variant, logic, domain, bits: int, timeout: float, log=None, *,
                  depth: int = 6, recheck_bv: float = 0.0):
         self.variant, self.logic, self.domain, self.bits = variant, logic, domain, bits
         self.timeout, self.log, self.depth, self.recheck_bv = timeout, log, depth, recheck_bv
@@ -338,7 +339,7 @@ class RingProver:
                 f"every counter value{with_}")
 
 
-def prove_ring_property(prop, variant, logic, domain, bits: int, timeout: float, log=None, *,
+def prove_ring_property(prop, variant: Variant, logic, domain, bits: int, timeout: float, log=None, *,
                         depth: int = 6, recheck_bv: float = 0.0) -> RingResult:
     """:meth:`RingProver.prove` for one property."""
     return RingProver(variant, logic, domain, bits, timeout, log, depth=depth,

@@ -28,6 +28,7 @@ from bufring.model.cint import U32, U64
 from bufring.model.config import Config
 from bufring.model.rules import nr_bufs
 from bufring.model.uapi import FUSE_URING_BUFRING, REQ_HEADER_SZ
+from bufring.model.variant import Variant
 
 
 @dataclass
@@ -59,7 +60,7 @@ class NbufsDomain:
         return text + ("" if self.payload_at_0 else ", payload pool never at address 0")
 
 
-def _optimum(variant, upper: bool, timeout: float, log=None):
+def _optimum(variant: Variant, upper: bool, timeout: float, log=None):
     """z3's optimiser's largest (smallest) ``nr_bufs`` of an accepted REGISTER, as a
     guess to be proved; None when it does not answer."""
     sym = Sym("int")
@@ -83,7 +84,7 @@ def _optimum(variant, upper: bool, timeout: float, log=None):
     return opt.model().eval(n, model_completion=True).as_long()
 
 
-def _exists(variant, timeout, log, pred, name):
+def _exists(variant: Variant, timeout, log, pred, name):
     """Is some REGISTER that creates a bufring queue (any configuration) such that
     ``pred(sym, p, nr_bufs)``? Returns the decision and the REGISTER's terms."""
     ctx = {}
@@ -95,7 +96,7 @@ def _exists(variant, timeout, log, pred, name):
     return d, ctx["p"]
 
 
-def nbufs_domain(variant, timeout: float, log=None) -> NbufsDomain:
+def nbufs_domain(variant: Variant, timeout: float, log=None) -> NbufsDomain:
     """Derive and prove :class:`NbufsDomain` for ``variant`` (a few dozen small queries)."""
     decisions = []
 
@@ -168,7 +169,7 @@ def canonical_register(cfg: Config, nbufs: int, payload_at_0: bool, entries: int
                     payload=(0 if payload_at_0 else PAYLOAD_BASE, nbufs * size))
 
 
-def register_for(variant, nbufs: int, payload_at_0: bool, entries: int, timeout: float, log=None,
+def register_for(variant: Variant, nbufs: int, payload_at_0: bool, entries: int, timeout: float, log=None,
                  bits: int = 32, counter_start: int = 0):
     """A configuration and REGISTER that create a ring of exactly ``nbufs`` buffers
     (payload pool at address 0 or not) with room for ``entries`` entries: the

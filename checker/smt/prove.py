@@ -45,6 +45,7 @@ from bufring.checker.smt.solver import Answer, Decision, Outcome, QueryLog, deci
 from bufring.checker.verdict import Status, Verdict
 from bufring.model.config import Config
 from bufring.specs.catalog import CATALOG, Property
+from bufring.model.variant import Variant
 
 PROVABLE = tuple(p.id for p in CATALOG if p.id in RING_PROPERTIES or p.id in CONTRACT_PROPERTIES)
 """The catalog properties ``prove`` decides, in catalog order."""
@@ -106,7 +107,7 @@ class _Run:
         return self.domain
 
 
-def prove(variant, properties=None, width: int = 32, timeout: float = 5.0, *,
+def prove(variant: Variant, properties=None, width: int = 32, timeout: float = 5.0, *,
           out: str | Path = "bufring-out", depth: int = 6, recheck_bv: float = 0.0,
           vectors: bool = True, log: QueryLog | None = None, progress=None) -> list[Verdict]:
     """Decide ``properties`` (default: all of :data:`PROVABLE`) for ``variant``.

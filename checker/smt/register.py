@@ -28,7 +28,7 @@ from bufring.model.rules import (
     symbolic_ret,
     wants_bufring,
 )
-from bufring.model.variant import V2
+from bufring.model.variant import V2, Variant
 
 RET_BITS = 32
 
@@ -148,13 +148,13 @@ def same_mode_term(c, existing: Existing, p: RegisterValues):
     return flag if existing is Existing.BUFRING else c.not_(flag)
 
 
-def reads_join_symbolically(variant) -> bool:
+def reads_join_symbolically(variant: Variant) -> bool:
     """Is the variant's ``queue_init_consistent`` v2's mode check, the one hook
     of the REGISTER path that is a Python function and not a rule list?"""
     return variant.queue_init_consistent is V2.queue_init_consistent
 
 
-def register_path(c, variant, p: RegisterValues, existing: Existing = Existing.NONE,
+def register_path(c, variant: Variant, p: RegisterValues, existing: Existing = Existing.NONE,
                   join_ok=None) -> RegisterOutcome:
     """Models ``fuse_uring_register()`` for one REGISTER with nothing interleaved.
 
@@ -212,7 +212,7 @@ def _own(p: RegisterValues) -> RegisterValues:
     return dataclasses.replace(p, ring_queue_depth=None)
 
 
-def creates_bufring(c, variant, p: RegisterValues):
+def creates_bufring(c, variant: Variant, p: RegisterValues):
     """The REGISTER publishes a new bufring queue (whatever its entry check says,
     unless the variant checks the entry first): the ring ``ring.buf_in_region``
     speaks of."""
@@ -223,7 +223,7 @@ def creates_bufring(c, variant, p: RegisterValues):
     return setup_ok
 
 
-def creates_queue(c, variant, p: RegisterValues):
+def creates_queue(c, variant: Variant, p: RegisterValues):
     """The REGISTER publishes a new queue of either mode."""
     return register_path(c, variant, _own(p), Existing.NONE).created
 
@@ -233,7 +233,7 @@ def ring_nbufs(c, p: RegisterValues):
     return nr_bufs(c, p)
 
 
-def concrete_outcome(variant, cfg: Config, a: Register, existing: Existing = Existing.NONE,
+def concrete_outcome(variant: Variant, cfg: Config, a: Register, existing: Existing = Existing.NONE,
                      ring_queue_depth: int | None = None) -> RegisterOutcome:
     """:func:`register_path` on ``CONCRETE`` for one REGISTER action (tests compare
     it with ``model.kernel``)."""

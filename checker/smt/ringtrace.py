@@ -30,6 +30,7 @@ from bufring.checker.smt.ring import OVR, REC, SEL
 from bufring.model.actions import Commit, Request
 from bufring.model.system import next_state
 from bufring.model.state import INITIAL_STATE, EntState, get_queue
+from bufring.model.variant import Variant
 
 
 def entries_needed(run) -> int:
@@ -41,7 +42,7 @@ def entries_needed(run) -> int:
     return peak + 1
 
 
-def ring_actions(variant, run, bits: int, timeout: float, log=None):
+def ring_actions(variant: Variant, run, bits: int, timeout: float, log=None):
     """``(config, actions)`` realising ``run`` on the model, or None when no REGISTER
     of the variant creates that ring."""
     entries = entries_needed(run)
@@ -81,7 +82,7 @@ def ring_actions(variant, run, bits: int, timeout: float, log=None):
     return cfg, actions
 
 
-def shortest_failing_prefix(variant, cfg, prop, actions) -> list:
+def shortest_failing_prefix(variant: Variant, cfg, prop, actions) -> list:
     """``actions`` cut after the first step where ``prop`` fails; raises when it never does."""
     steps = run_actions(variant, cfg, actions)
     for end in range(1, len(steps) + 1):
@@ -91,7 +92,7 @@ def shortest_failing_prefix(variant, cfg, prop, actions) -> list:
                      f"({len(actions)} steps)")
 
 
-def comment_lines(prop, variant, run, bits: int) -> list[str]:
+def comment_lines(prop, variant: Variant, run, bits: int) -> list[str]:
     return [f"{prop.id} violated: found by bufring prove (variant {variant.name}), "
             f"{bits}-bit counters",
             f"abstract run: {run.describe()}",

@@ -37,6 +37,7 @@ from bufring.model.system import next_state
 from bufring.model.rules import RegisterValues, wants_bufring
 from bufring.model.state import INITIAL_STATE, get_queue
 from bufring.model.uapi import FUSE_MIN_READ_BUFFER, FUSE_URING_BUFRING, REQ_HEADER_SZ
+from bufring.model.variant import Variant
 
 FIELD_BITS = {**REGISTER_BITS, **CONFIG_BITS}
 
@@ -75,7 +76,7 @@ def fields_read(rule) -> list[str]:
 
 # --- where each rule list sits in the REGISTER path ------------------------------------------------
 
-def contexts(variant):
+def contexts(variant: Variant):
     """``(list name, rules, bufring flag, reach)``: ``reach(c, p, before)`` is the
     condition for the path to run the list's rule at index ``before``."""
     def gate(c, p, before):
@@ -121,7 +122,7 @@ def _canonical(sym, p: RegisterValues, keep: list[str], bufring: bool):
     return out
 
 
-def boundary(variant, rule, index: int, reach, bufring: bool, field: str, delta: int,
+def boundary(variant: Variant, rule, index: int, reach, bufring: bool, field: str, delta: int,
              timeout: float, log=None):
     """``(config, accepted, config, rejected)`` across ``rule``'s boundary on ``field``
     (the rejected REGISTER is the accepted one with ``field`` moved by ``delta``), or None."""
@@ -171,7 +172,7 @@ def _moved(a: Register, cfg: Config, field: str, delta: int):
     return cfg, a._replace(**{field: getattr(a, field) + delta})
 
 
-def _passes(variant, rule, cfg: Config, reg: Register) -> bool:
+def _passes(variant: Variant, rule, cfg: Config, reg: Register) -> bool:
     """The concrete REGISTER passes ``rule`` (another, later check rejects it)."""
     from bufring.model.register import register_values
     return not rule.rejects(CONCRETE, register_values(cfg, reg))
@@ -179,7 +180,7 @@ def _passes(variant, rule, cfg: Config, reg: Register) -> bool:
 
 # --- the vectors ------------------------------------------------------------------------------------
 
-def expect(variant, cfg: Config, reg: Register) -> dict:
+def expect(variant: Variant, cfg: Config, reg: Register) -> dict:
     """What the concrete model answers: ``ret`` and, for an accepted bufring
     REGISTER, the ring's ``nbufs`` (null otherwise)."""
     state, obs = next_state(variant, cfg, INITIAL_STATE, reg)
@@ -196,7 +197,7 @@ def vector(rule_name: str, side: str, cfg: Config, reg: Register, exp: dict) -> 
             "expect": exp}
 
 
-def register_vectors(variant, timeout: float, log=None, lists: tuple[str, ...] | None = None) -> list[dict]:
+def register_vectors(variant: Variant, timeout: float, log=None, lists: tuple[str, ...] | None = None) -> list[dict]:
     """Every rule's boundary pairs: an ``accepted`` vector immediately followed by
     its ``rejected`` neighbour, rule by rule in the kernel's order (``lists``: only
     these rule lists, by hook name)."""
