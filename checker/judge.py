@@ -102,13 +102,6 @@ def state_shows(prop: Property, cfg: Config, state: State) -> bool:
     return bool(prop.check_state(cfg, state)) == (prop.kind is Kind.SOMETIMES)
 
 
-def step_shows(prop: Property, cfg: Config, t: Transition) -> bool:
-    """:func:`shows` for the step predicate alone (the explorer checks states apart)."""
-    if prop.check_step is None:
-        return False
-    return bool(prop.check_step(cfg, *t)) == (prop.kind is Kind.SOMETIMES)
-
-
 def first_shown(prop: Property, variant: Variant, cfg: Config, actions: Iterable[Action]) -> int | None:
     """Index of the first step that shows ``prop`` (fails, or reaches a witness), or None."""
     for i, t in enumerate(run_actions(variant, cfg, actions)):

@@ -10,7 +10,7 @@ import argparse
 
 from bufring.model.errors import BadInput
 
-EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT, EXIT_INCONCLUSIVE = 0, 1, 2, 3
+EXIT_OK, EXIT_FAIL, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_INTERRUPTED = 130
 
 

@@ -28,8 +28,8 @@ from bufring.checker.fuzz.shrink import shrink
 from bufring.checker.fuzz.impl_adapter import Adapter, CannotRun, ImplFailure
 from bufring.model.actions import OP_NAMES
 from bufring.model.config import Config
-from bufring.model.traces import (DISPATCH_KEYS, OP_KEYS, action_json, expect_of,
-                                  observation_json, read_trace, run_trace, write_trace)
+from bufring.model.traces import (DISPATCH_KEYS, OP_KEYS, action_json, expect_of, read_trace,
+                                  run_trace, write_trace)
 from bufring.model.variant import Variant
 
 __all__ = ["COMPARED_KEYS", "ConformanceOptions", "Divergence", "ConformanceResult",
@@ -294,7 +294,3 @@ def _report(variant: Variant, adapter, finding, options, stats, out: Path) -> Co
     return ConformanceResult("diverges", adapter.name, variant.name, stats, divergence=divergence,
                              trace=str(path), length=len(run), config=cfg, message=message,
                              problems=problems)
-
-
-def observation_for(action, obs) -> dict:
-    return observation_json(OP_NAMES[type(action)], obs)

@@ -33,7 +33,7 @@ from bufring.model.actions import OP_NAMES
 from bufring.model.config import Config
 from bufring.model.errors import BadInput
 from bufring.model.traces import expect_of, read_trace, run_trace, write_trace
-from bufring.specs.catalog import CATALOG, Kind, Property
+from bufring.specs.catalog import CATALOG, Property
 from bufring.model.variant import Variant
 
 __all__ = ["FuzzOptions", "FuzzResult", "fuzz", "PropertyViolated"]
@@ -329,12 +329,3 @@ def _violation(prop: Property, variant: Variant, finding: Finding, out_dir: Path
     return Verdict(prop.id, prop.kind, Status.VIOLATED, {ENGINE: "violated"}, trace=str(path),
                    length=n, coverage=coverage,
                    message=f"{prop.title}: violated after {n} steps, last: {last}{sev}")
-
-
-def exit_status(result: FuzzResult) -> int:
-    from bufring.checker.verdict import exit_code
-    return exit_code(result.verdicts)
-
-
-def is_informational(v: Verdict) -> bool:
-    return v.kind is Kind.INFORMATIONAL

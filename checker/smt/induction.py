@@ -1,7 +1,7 @@
 """Induction on the abstract ring (``checker.smt.ring``): base case, inductive step,
 triage of counterexamples to induction, strengthening lemmas, and BMC.
 
-:func:`prove_ring_property` decides one ring property for a variant:
+:meth:`RingProver.prove` decides one ring property for a variant:
 
 1. base case: every initial ring satisfies the property (and each lemma used);
 2. step: from any state satisfying the property and the lemmas, one transition
@@ -69,7 +69,6 @@ class RingResult:
     message: str = ""
     decisions: list = field(default_factory=list)
     dropped: list = field(default_factory=list)
-    bmc_depth: int = 0
 
 
 class _Ctx:
@@ -203,7 +202,7 @@ class RingProver:
     # -- the proof loop -----------------------------------------------------------------------------
     def prove(self, prop) -> RingResult:
         """Base, step, CTI triage and strengthening for ``prop`` (see the module doc)."""
-        res = RingResult(Status.UNKNOWN, bmc_depth=self.depth)
+        res = RingResult(Status.UNKNOWN)
         is_state = isinstance(prop, Invariant)
         if is_state:
             d = self.base(prop)
@@ -337,10 +336,3 @@ class RingProver:
         with_ = f" with lemma(s) {', '.join(s.id for s in support)}" if support else ""
         return (f"inductive at {self.bits}-bit counters for every nbufs the rules accept and "
                 f"every counter value{with_}")
-
-
-def prove_ring_property(prop, variant: Variant, logic, domain, bits: int, timeout: float, log=None, *,
-                        depth: int = 6, recheck_bv: float = 0.0) -> RingResult:
-    """:meth:`RingProver.prove` for one property."""
-    return RingProver(variant, logic, domain, bits, timeout, log, depth=depth,
-                      recheck_bv=recheck_bv).prove(prop)

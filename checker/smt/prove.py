@@ -86,7 +86,6 @@ class _Run:
     log: QueryLog
     progress: object = None
     domain: NbufsDomain | None = None
-    domain_seconds: float = 0.0
     decisions: list = field(default_factory=list)
 
     @property
@@ -99,11 +98,9 @@ class _Run:
 
     def nbufs(self) -> NbufsDomain:
         if self.domain is None:
-            started = time.perf_counter()
             current, self.log.property = self.log.property, "(nbufs domain)"
             self.domain = nbufs_domain(self.variant, self.timeout, self.log)
             self.log.property = current
-            self.domain_seconds = time.perf_counter() - started
         return self.domain
 
 

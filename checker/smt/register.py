@@ -17,13 +17,12 @@ from enum import Enum
 from typing import Any
 
 from bufring.model.actions import Register
-from bufring.model.cint import CONCRETE, U16, U32, U64
+from bufring.model.cint import U16, U32, U64
 from bufring.model.config import Config
 from bufring.model.errno import Errno
 from bufring.model.rules import (
     RegisterValues,
     first_rejection,
-    nr_bufs,
     symbolic_accepts,
     symbolic_ret,
     wants_bufring,
@@ -226,17 +225,3 @@ def creates_bufring(c, variant: Variant, p: RegisterValues):
 def creates_queue(c, variant: Variant, p: RegisterValues):
     """The REGISTER publishes a new queue of either mode."""
     return register_path(c, variant, _own(p), Existing.NONE).created
-
-
-def ring_nbufs(c, p: RegisterValues):
-    """``nr_bufs`` of the ring ``p`` sets up (``model.rules.nr_bufs``)."""
-    return nr_bufs(c, p)
-
-
-def concrete_outcome(variant: Variant, cfg: Config, a: Register, existing: Existing = Existing.NONE,
-                     ring_queue_depth: int | None = None) -> RegisterOutcome:
-    """:func:`register_path` on ``CONCRETE`` for one REGISTER action (tests compare
-    it with ``model.kernel``)."""
-    from bufring.model.register import register_values
-    p = register_values(cfg, a, ring_queue_depth)
-    return register_path(CONCRETE, variant, p, existing)

@@ -123,30 +123,6 @@ class Sym:
             return x
         return z3.ZeroExt(WIDE - bits, x)
 
-    def same_value(self, x, x_bits: int, y, y_bits: int):
-        """``x == y`` as numbers, for values of different widths."""
-        if self.is_int:
-            return x == y
-        if x_bits == y_bits:
-            return x == y
-        if x_bits < y_bits:
-            return z3.ZeroExt(y_bits - x_bits, x) == y
-        return x == z3.ZeroExt(x_bits - y_bits, y)
-
-    def narrow(self, x, from_bits: int, to_bits: int):
-        """A ``from_bits`` value known to fit ``to_bits``, as a ``to_bits`` value.
-        Callers add the fit constraint (``fits``)."""
-        if self.is_int or from_bits == to_bits:
-            return x
-        return z3.Extract(to_bits - 1, 0, x)
-
-    def fits(self, x, from_bits: int, to_bits: int):
-        """``x < 2**to_bits``."""
-        if to_bits >= from_bits:
-            return z3.BoolVal(True)
-        return self.c.ult(x, self.c.const(1 << to_bits, from_bits)) if not self.is_int \
-            else x < (1 << to_bits)
-
     # -- other sorts ----------------------------------------------------------------------
     def bool(self, name: str):
         return z3.Bool(self.fresh(name))
@@ -183,15 +159,6 @@ class Sym:
         """An array from C values to C values (``value_bits``) or to naturals (None)."""
         value = self.nat_sort() if value_bits is None else self.sort(value_bits)
         return z3.Array(self.fresh(name), self.sort(index_bits), value)
-
-    def identity_array(self, bits: int):
-        """``a[i] = i`` for every i: slot i holds buffer i (``fuse_uring_bufring_setup()``)."""
-        i = z3.Const(self.fresh("i"), self.sort(bits))
-        return z3.Lambda([i], i)
-
-    def zero_counts(self, bits: int):
-        """The empty multiset of C values."""
-        return z3.K(self.sort(bits), z3.IntVal(0) if self.is_int else z3.BitVecVal(0, WIDE))
 
     def read(self, arr, index, value_bits: int | None):
         """``arr[index]``, with its range in the Int encoding."""
@@ -298,8 +265,6 @@ class QueryLog:
         self.records.append(QueryRecord(self.variant, self.property, query, encoding,
                                         outcome.seconds, outcome.result, note or outcome.reason))
 
-    def for_property(self, prop_id: str) -> list:
-        return [r for r in self.records if r.property == prop_id]
 
 
 def solve(sym: Sym, constraints: Iterable, timeout: float, *, name: str = "",
