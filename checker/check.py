@@ -152,20 +152,21 @@ class _Publisher:
 
 def check_variant(variant: Variant, *, scopes=DEFAULT_SCOPES, out: str | Path = "bufring-out",
                   engines=tuple(ENGINES), fuzz_examples: int = 10, seed: int = 0, timeout: float = 5.0,
-                  properties=CATALOG, progress=None) -> VariantCheck:
+                  properties=CATALOG, progress=None, jobs: int = 1,
+                  cluster: str | None = None) -> VariantCheck:
     """All engines on one variant; see the module doc."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=".engines-", dir=out))
     try:
         return _check_variant(variant, scopes, out, scratch, engines, fuzz_examples, seed, timeout,
-                              properties, progress)
+                              properties, progress, jobs, cluster)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
 def _check_variant(variant: Variant, scopes, out, scratch, engines, fuzz_examples, seed, timeout, properties,
-                   progress) -> VariantCheck:
+                   progress, jobs, cluster) -> VariantCheck:
     per_engine: dict[str, list] = {}
     seconds: dict[str, float] = {}
     runs: list = []
@@ -176,7 +177,7 @@ def _check_variant(variant: Variant, scopes, out, scratch, engines, fuzz_example
         if progress:
             progress(f"{variant.name}: {name}")
         options = EngineOptions(out=scratch / name, scopes=scopes, timeout=timeout,
-                                fuzz_examples=fuzz_examples, seed=seed)
+                                fuzz_examples=fuzz_examples, seed=seed, jobs=jobs, cluster=cluster)
         result = engine_run(name)(variant, properties, options)
         per_engine[name] = result.verdicts
         seconds[name] = result.seconds

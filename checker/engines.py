@@ -41,6 +41,8 @@ class EngineOptions:
     fuzz_examples: int = 10                       # fuzz: examples per round
     fuzz_steps: int = 30                          # fuzz: steps per run
     seed: int = 0                                 # fuzz
+    jobs: int = 1                                 # explore: worker processes
+    cluster: str | None = None                    # explore: Dask scheduler address
     progress: Callable[[str], None] | None = None  # one line per stage
 
 

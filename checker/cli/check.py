@@ -8,8 +8,8 @@ from pathlib import Path
 
 from bufring.checker.check import check_variant
 from bufring.checker.engines import ENGINES
-from bufring.checker.cli.common import (add_force, add_json, add_out, add_properties, add_variants,
-                                      source_revision, version)
+from bufring.checker.cli.common import (add_force, add_json, add_out, add_properties, add_search,
+                                        add_variants, search_options, source_revision, version)
 from bufring.checker.report.junit import write_junit
 from bufring.checker.report.outdir import check_file_target, claim, clear_previous, write_manifest
 from bufring.checker.report.render import print_json, print_verdicts
@@ -39,6 +39,7 @@ def add_parser(sub) -> None:
                    help="z3 timeout per query in seconds (default 5)")
     add_out(p, "REPORT.md, results.json, traces and tests")
     add_force(p)
+    add_search(p)
     add_json(p, "print the verdicts as JSON")
     p.add_argument("--junit", metavar="FILE", help="also write JUnit XML")
     p.set_defaults(run=cmd_check)
@@ -50,6 +51,7 @@ def cmd_check(args, out, err) -> int:
         variants += [f for f in FIXES if f not in variants]
     scopes = [load_scope(s) for s in args.scope] or list(DEFAULT_SCOPES)
     props = select_properties(args.property)
+    jobs, cluster = search_options(args)
     if args.fuzz_examples < 1:
         raise BadInput("--fuzz-examples", None, None, "must be a positive integer")
     folder = claim(args.out, "--out", args.force)
@@ -59,7 +61,8 @@ def cmd_check(args, out, err) -> int:
     clear_previous(folder)
     checks = [check_variant(v, scopes=scopes, out=folder, engines=tuple(args.engine or ENGINES),
                             fuzz_examples=args.fuzz_examples, seed=args.seed, timeout=args.timeout,
-                            properties=props, progress=show) for v in variants]
+                            properties=props, progress=show, jobs=jobs, cluster=cluster)
+              for v in variants]
     tests = generate_tests(folder, folder / "tests", in_place=True)
     results = {"bufring": version(), "commit": source_revision(),
                "command": "bufring " + shlex.join(sys.argv[1:] or ["check"]), "out": str(args.out),

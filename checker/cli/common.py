@@ -73,6 +73,29 @@ def add_properties(p: argparse.ArgumentParser) -> None:
                         "path/to/file.py:NAME (docs/properties.md; repeatable; default: all)")
 
 
+def add_search(p: argparse.ArgumentParser) -> None:
+    """``--jobs N`` and ``--cluster ADDRESS``: who expands the explorer's frontier."""
+    p.add_argument("--jobs", type=int, metavar="N",
+                   help="worker processes for the explorer (default: every core this process may use)")
+    p.add_argument("--cluster", metavar="ADDRESS",
+                   help="run the explorer's search on a Dask distributed cluster (scheduler address, "
+                        "e.g. tcp://host:8786; default: $DASK_SCHEDULER_ADDRESS; docs/explore.md)")
+
+
+def search_options(args) -> tuple[int, str | None]:
+    """``(jobs, cluster address)`` from ``--jobs``/``--cluster``; a bad value: BadInput.
+    A cluster address is tried at once, so a wrong one fails before any work."""
+    from bufring.checker.explore.parallel import default_jobs
+    jobs = default_jobs() if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise BadInput("--jobs", None, None, "must be a positive integer")
+    from bufring.checker.explore.cluster import check_cluster, cluster_address
+    address = cluster_address(args.cluster)
+    if address is not None:
+        check_cluster(address)
+    return jobs, address
+
+
 def add_json(p: argparse.ArgumentParser, what: str = "print the verdicts as one JSON object") -> None:
     """``--json``: machine-readable output on stdout, tables off."""
     p.add_argument("--json", action="store_true", help=what)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import contextlib
 
-from bufring.checker.cli.common import add_json, add_out, add_properties, add_variants
+from bufring.checker.cli.common import (add_json, add_out, add_properties, add_search, add_variants,
+                                        search_options)
 from bufring.checker.explore.explorer import explore
 from bufring.checker.progress import progress_for
 from bufring.checker.report.render import console_for, print_json, print_verdicts
@@ -23,6 +24,7 @@ def add_parser(sub) -> None:
     p.add_argument("--symmetry", action="store_true",
                    help="reduce by request-unique symmetry (safety properties only; docs/explore.md)")
     p.add_argument("--max-states", type=int, metavar="N", help="state cap per scope (hit: unknown, exit 3)")
+    add_search(p)
     add_out(p, "traces")
     add_json(p, "print the verdicts as one JSON object")
     p.set_defaults(run=cmd_explore)
@@ -34,12 +36,14 @@ def cmd_explore(args, out, err) -> int:
     props = select_properties(args.property)
     if args.max_states is not None and args.max_states < 1:
         raise BadInput("--max-states", None, None, "must be a positive integer")
+    jobs, cluster = search_options(args)
     results = []
     for variant in variants:
         progress = progress_for(err, enabled=True)
         with progress or contextlib.nullcontext():
             results.append(explore(variant, scopes, props, out_dir=args.out, symmetry=args.symmetry,
-                                   max_states=args.max_states, progress=progress))
+                                   max_states=args.max_states, progress=progress, jobs=jobs,
+                                   cluster=cluster))
     if args.json:
         print_json(out, [r.to_json() for r in results])
     else:

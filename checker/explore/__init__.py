@@ -18,6 +18,7 @@ from bufring.specs.catalog import Property
 def run(variant: Variant, properties: Sequence[Property], options: EngineOptions) -> EngineResult:
     """Explore ``options.scopes`` exhaustively for ``properties``."""
     started = time.perf_counter()
-    result = explore(variant, options.scopes, properties, out_dir=options.out)
+    result = explore(variant, options.scopes, properties, out_dir=options.out, jobs=options.jobs,
+                     cluster=options.cluster)
     return EngineResult("explore", result.verdicts, {"runs": [r.run_json() for r in result.runs]},
                         seconds=time.perf_counter() - started)

@@ -23,15 +23,15 @@ from pathlib import Path
 
 from bufring.checker.judge import write_counterexample
 from bufring.checker.explore.graphs import fair_lasso, stuck_states
-from bufring.checker.explore.statespace import bfs
+from bufring.checker.explore.checks import ScopeChecks, exercised_id
+from bufring.checker.explore.parallel import search as parallel_search
+from bufring.checker.explore.statespace import bfs, enabled_classes
 from bufring.checker.explore.symmetry import canonical_uniques
 from bufring.checker.verdict import Status, Verdict
-from bufring.model.actions import OP_NAMES
 from bufring.model.errors import BadInput
 from bufring.model.kernel import InvalidStep
 from bufring.model.system import Model
 from bufring.specs.catalog import CATALOG, Kind, Property
-from bufring.specs.fairness import FAIRNESS, enabled_classes
 from bufring.specs.scopes import Scope
 from bufring.model.variant import Variant
 
@@ -61,6 +61,7 @@ class ScopeRun:
     findings: dict = field(default_factory=dict)       # property id -> Finding (None: undecided)
     peak_mib: float = 0.0                              # process peak RSS when the scope finished
     exercised: set = field(default_factory=set)        # ids whose premise occurred here
+    workers: int = 1                                   # processes that expanded its states
 
     def coverage(self) -> dict:
         return {"scope": self.scope.name, "states": self.states, "transitions": self.transitions,
@@ -133,48 +134,32 @@ def edge_action(model: Model, space, src: int, dst: int, canonical):
 
 
 def explore_scope(variant: Variant, scope: Scope, properties=CATALOG, *, symmetry: bool = False,
-                  max_states: int | None = None, progress=None) -> ScopeRun:
-    """Search one scope exhaustively (up to its state cap) and collect findings."""
+                  max_states: int | None = None, progress=None, jobs: int = 1,
+                  cluster: str | None = None) -> ScopeRun:
+    """Search one scope exhaustively (up to its state cap) and collect findings.
+
+    ``jobs`` worker processes (or the workers of the Dask cluster at ``cluster``)
+    expand the frontier; the result is the same for every ``jobs``."""
     cfg = scope.config
     if max_states is not None:
         scope = dataclasses.replace(scope, max_states=max_states)   # caps every search below
     model = Model(variant, cfg, scope.env)
     canonical = canonical_uniques if symmetry else None
-    state_props = [p for p in properties if p.check_state is not None]
-    step_props = [p for p in properties if p.check_step is not None]
-    found: dict[str, tuple] = {}           # id -> ("state", idx) | ("step", src, action)
-    premises = [p for p in properties if p.exercised is not None]
-    exercised: set[str] = set()            # properties whose premise some step showed
-
-    def on_state(idx, state):
-        for p in state_props:
-            if p.id not in found and p.check_state(cfg, state) == (p.kind is Kind.SOMETIMES):
-                found[p.id] = ("state", idx)
-
-    by_type: dict[type, list] = {}
-
-    def on_step(src, action, pre, post, obs):
-        props = by_type.get(type(action))
-        if props is None:
-            op = OP_NAMES[type(action)]
-            props = by_type[type(action)] = [p for p in step_props if p.checks_op(op)]
-        for p in props:
-            if p.id not in found and p.check_step(cfg, pre, action, post, obs) == (p.kind is Kind.SOMETIMES):
-                found[p.id] = ("step", src, action)
-        for p in premises:
-            if p.id not in exercised and p.exercised(cfg, pre, action, post, obs):
-                exercised.add(p.id)
-
     try:
-        space = bfs(model, max_states=scope.max_states, canonical=canonical,
-                    on_state=on_state, on_step=on_step, progress=progress)
+        space = parallel_search(model, max_states=scope.max_states, canonical=canonical,
+                                checks=ScopeChecks(cfg, properties), progress=progress, jobs=jobs,
+                                cluster=cluster)
     except InvalidStep as e:
         raise BadInput(scope.source, scope.line, e.field, f"scope {scope.name}: {e}") from None
+    exercised = {p.id for p in properties if exercised_id(p.id) in space.first}
     run = ScopeRun(scope, len(space.states), space.transitions, space.max_depth, space.seconds,
                    space.capped, ["symmetry: request uniques"] if symmetry else [],
-                   exercised=exercised | {p.id for p in properties if p.exercised is None})
+                   exercised=exercised | {p.id for p in properties if p.exercised is None},
+                   workers=space.jobs)
     by_id = {p.id: p for p in properties}
-    for pid, where in found.items():
+    for pid, where in space.first.items():
+        if pid not in by_id:
+            continue                       # a premise's id: counted in ``exercised``
         path = concrete_path(model, space, where[1], canonical)
         if where[0] == "step":
             path.append(_concrete_step(model, path, by_id[pid], where[2], canonical))
@@ -240,16 +225,11 @@ def _liveness(variant: Variant, scope, model, space, canonical, run, symmetry: b
 
     uniques = sorted({r.unique for s in space.states for _, q in s.queues
                       for r in q.req_queue + q.bg_queue})
-    fairness = FAIRNESS[scope.fairness]
-    class_of = {cid: cls for cls, cid in space.classes.items()}
     best = None
     for u in uniques:
         waiting = [any(r.unique == u for _, q in s.queues for r in q.req_queue + q.bg_queue)
                    for s in space.states]
-
-        def tolerates(unfair, i, u=u):
-            return fairness.tolerates({class_of[c] for c in unfair}, space.states[i], u)
-        lasso = fair_lasso(space, waiting, enabled, tolerates)
+        lasso = fair_lasso(space, waiting, enabled)
         if lasso is not None and (best is None or space.depth[lasso[0]] < space.depth[best[1][0]]):
             best = (u, lasso)
     if best is None:
@@ -259,9 +239,9 @@ def _liveness(variant: Variant, scope, model, space, canonical, run, symmetry: b
     loop = [edge_action(model, space, a, b, canonical) for a, b in zip(cycle, cycle[1:])]
     run.findings["flow.eventually_dispatched"] = Finding(
         prefix + loop, cycle_start=len(prefix),
-        note=f"request {u} waits forever on a fair run ({scope.fairness}): " +
+        note=f"request {u} waits forever on a fair run: " +
              ("the cycle repeats forever" if loop else "the last state stutters forever "
-              f"(nothing pending there is forced under {scope.fairness})"))
+              "(nothing the server or the kernel must do is pending)"))
 
 
 # --- verdicts ---------------------------------------------------------------------------------------
@@ -294,8 +274,10 @@ def scope_status(prop: Property, run: ScopeRun) -> Status:
 
 
 def explore(variant: Variant, scopes, properties=CATALOG, *, out_dir: str | Path = "bufring-out",
-            symmetry: bool = False, max_states: int | None = None, progress=None) -> ExploreResult:
-    """Explore every scope and combine the verdicts; write and replay the traces."""
+            symmetry: bool = False, max_states: int | None = None, progress=None,
+            jobs: int = 1, cluster: str | None = None) -> ExploreResult:
+    """Explore every scope and combine the verdicts; write and replay the traces.
+    ``jobs``/``cluster``: who expands the frontier (``checker.explore.parallel``)."""
     properties = tuple(properties)
     needed = {w for p in properties for w in p.needs}
     search = properties + tuple(p for p in CATALOG if p.id in needed and p not in properties)
@@ -304,7 +286,8 @@ def explore(variant: Variant, scopes, properties=CATALOG, *, out_dir: str | Path
         if progress is not None:
             progress.start_scope(scope)
         runs.append(explore_scope(variant, scope, search, symmetry=symmetry, max_states=max_states,
-                                  progress=progress.update if progress is not None else None))
+                                  progress=progress.update if progress is not None else None,
+                                  jobs=jobs, cluster=cluster))
     folder = Path(out_dir) / variant.name
     verdicts = [combine_scopes(variant, p, runs, folder) for p in properties]
     return ExploreResult(variant.name, verdicts, runs)

@@ -1,41 +1,77 @@
 """Breadth-first search of a model's reachable states, stored compactly.
 
-The search keeps one dict (state -> index), and per state its parent index, the
-action from the parent and its depth; per transition only two ints and a small
-fairness-class id, in ``array`` columns. That is what the graph analyses need
-(``checker.explore.graphs`` hands networkx the subgraphs it works on), at a fraction of a
-full ``networkx.DiGraph``'s memory. Paths are rebuilt from parents and re-run on
-the model (Stateright's way), so every path the explorer reports was replayed.
+Visited states live in a store (``checker.explore.store``): for the FUSE model one
+packed int of interned parts per state. Per state the search keeps its parent
+index, its depth and the id of the action from the parent; per transition two
+ints and a small fairness-class id, all in ``array`` columns. That is what the
+graph analyses need (``checker.explore.graphs`` hands networkx the subgraphs it
+works on). Paths are rebuilt from parents and re-run on the model (Stateright's
+way), so every path the explorer reports was replayed.
 
-Checks run during the search through ``on_state(index, state)`` and
-``on_step(src_index, action, state, next_state, observation)`` callbacks: the
-search itself knows nothing of properties. Each transition's fairness class
-comes from ``specs.fairness``.
+Checks run during the search, in one of two forms: ``on_state(index, state)`` and
+``on_step(src_index, action, state, next_state, observation)`` callbacks (this
+process only), or a ``checks`` object (see :class:`Checks`) whose answers the
+search records as the first state or step showing each id: that form also runs
+in worker processes (``checker.explore.parallel``), with the same results. The
+search itself knows nothing of properties.
 """
 from __future__ import annotations
 
 import time
 from array import array
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Protocol, Sequence
 
-from bufring.specs.fairness import fairness_class
+from bufring.checker.explore.store import Interner, PlainStore, store_for
+from bufring.model.actions import Commit, CommitBegin, CommitEnd, RegisterEnd, Send
+
+
+class Checks(Protocol):
+    """What a search checks on the way. Ids are any hashable names; a state id is
+    never also a step id. ``done`` holds ids already shown (they may be skipped)."""
+
+    def state(self, state, done) -> list: ...
+
+    def step(self, pre, action, post, obs, done) -> list: ...
+
+
+class ActionColumn:
+    """The action from each state's parent, one int per state (None at the roots)."""
+
+    def __init__(self):
+        self.ids = array("i")
+        self.actions = Interner()
+
+    def append(self, action) -> None:
+        self.ids.append(-1 if action is None else self.actions.id(action))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, idx: int):
+        i = self.ids[idx]
+        return None if i < 0 else self.actions.objs[i]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self.ids)))
 
 
 @dataclass
 class StateSpace:
     """The explored graph: states by index, BFS parents, and the edge columns."""
 
-    states: list = field(default_factory=list)
-    parent: array = field(default_factory=lambda: array("l"))
-    depth: array = field(default_factory=lambda: array("l"))
-    via: list = field(default_factory=list)            # action from the parent (None at init)
-    src: array = field(default_factory=lambda: array("l"))
-    dst: array = field(default_factory=lambda: array("l"))
-    fair: array = field(default_factory=lambda: array("l"))   # fairness class id, -1 none
+    states: Sequence = field(default_factory=PlainStore)
+    parent: array = field(default_factory=lambda: array("i"))
+    depth: array = field(default_factory=lambda: array("i"))
+    via: ActionColumn = field(default_factory=ActionColumn)   # action from the parent
+    src: array = field(default_factory=lambda: array("i"))
+    dst: array = field(default_factory=lambda: array("i"))
+    fair: array = field(default_factory=lambda: array("i"))   # fairness class id, -1 none
     classes: dict = field(default_factory=dict)        # fairness class -> id
+    first: dict = field(default_factory=dict)          # check id -> ("state", idx) | ("step", src, action)
     capped: bool = False
     seconds: float = 0.0
+    jobs: int = 1                                      # worker processes that expanded states
 
     @property
     def transitions(self) -> int:
@@ -43,7 +79,7 @@ class StateSpace:
 
     @property
     def max_depth(self) -> int:
-        return max(self.depth) if self.depth else 0
+        return self.depth[-1] if self.depth else 0     # BFS: depths never decrease
 
     def path(self, index: int) -> list:
         """Actions from the initial state to state ``index`` (BFS: a shortest path)."""
@@ -62,66 +98,124 @@ class StateSpace:
             cid = self.classes[cls] = len(self.classes)
         return cid
 
+    def visit(self, src: int, action, nxt, depth: int, max_states: int) -> tuple[int | None, bool]:
+        """Store ``nxt`` (reached from ``src`` by ``action``) unless it is known or
+        the cap is reached: ``(index or None when capped out, is new)``."""
+        j, new = self.states.find_or_add(nxt, len(self.states) < max_states)
+        if j is None:
+            self.capped = True
+        elif new:
+            self.parent.append(src)
+            self.depth.append(depth)
+            self.via.append(action)
+        return j, new
+
+    def edge(self, src: int, dst: int, cls) -> None:
+        self.src.append(src)
+        self.dst.append(dst)
+        self.fair.append(self.class_id(cls))
+
+    def note(self, ids, where: tuple) -> None:
+        """Record ``where`` for each id not shown before."""
+        for cid in ids:
+            if cid not in self.first:
+                self.first[cid] = where
+
+
+def _holder(state, qid: int, unique: int) -> int | None:
+    """The entry of queue ``qid`` that holds the request ``unique``, if any."""
+    for q_id, q in state.queues:
+        if q_id == qid:
+            for i, e in enumerate(q.ents):
+                if e.req is not None and e.req.unique == unique:
+                    return i
+    return None
+
+
+def fairness_class(state, action):
+    """The weakly fair action class an action belongs to, or None.
+
+    Fairness "answers_all": the server eventually commits each request it holds
+    (per entry), and the kernel's own pending work (an entry's task work, the rest
+    of a split commit or REGISTER) eventually runs. Arrivals and REGISTERs are
+    never forced.
+    """
+    kind = type(action)
+    if kind is Commit or kind is CommitBegin:
+        i = _holder(state, action.qid, action.commit_id)
+        return None if i is None else ("commit", action.qid, i)
+    if kind is Send:
+        return ("send", action.qid, action.ent)
+    if kind is CommitEnd:
+        i = _holder(state, action.qid, action.commit_id)
+        return None if i is None else ("commit_end", action.qid, i)
+    if kind is RegisterEnd:
+        return ("register_end", action.thread)
+    return None
+
+
+def enabled_classes(model, state) -> set:
+    """The fairness classes enabled in ``state``."""
+    return {fairness_class(state, a) for a in model.actions(state)} - {None}
+
 
 def bfs(model, *, max_states: int, canonical: Callable | None = None,
         on_state: Callable | None = None, on_step: Callable | None = None,
         progress: Callable | None = None, keep_edges: bool = True,
-        until: Callable | None = None) -> StateSpace:
+        until: Callable | None = None, checks: Checks | None = None) -> StateSpace:
     """Explore every state reachable from ``model.init_states()``, breadth first.
 
     ``canonical`` (symmetry reduction) maps a state to its representative; the
     representative is what is stored and expanded. Stops with ``capped`` set once
     ``max_states`` states are stored, or as soon as a state satisfying ``until``
     is stored. ``progress(space, frontier)`` is called now and then.
+    ``checker.explore.parallel.search`` runs the same search on several processes.
     """
     started = time.perf_counter()
-    space = StateSpace()
-    index: dict = {}
+    space = StateSpace(states=store_for(model.init_states()))
     key = canonical or (lambda s: s)
-
+    states = space.states
+    done = space.first
     found = False
 
-    def add(state, parent: int, action, d: int) -> int:
+    def added(idx: int, state) -> None:
         nonlocal found
-        idx = len(space.states)
-        index[key(state)] = idx
-        space.states.append(state if canonical is None else key(state))
-        space.parent.append(parent)
-        space.depth.append(d)
-        space.via.append(action)
         if on_state is not None:
-            on_state(idx, space.states[idx])
-        if until is not None and until(space.states[idx]):
+            on_state(idx, state)
+        if checks is not None:
+            space.note(checks.state(state, done), ("state", idx))
+        if until is not None and until(state):
             found = True
-        return idx
 
     for s in model.init_states():
-        if key(s) not in index:
-            add(s, -1, None, 0)
+        j, new = space.visit(-1, None, key(s), 0, max_states)
+        if new and j is not None:
+            added(j, key(s))
     cursor = 0
     last_report = time.perf_counter()
     successors = model.successors
-    while cursor < len(space.states) and not found:
-        state = space.states[cursor]
+    while cursor < len(states) and not found:
+        state = states[cursor]
         d = space.depth[cursor] + 1
         for action, nxt, obs in successors(state):
             if on_step is not None:
                 on_step(cursor, action, state, nxt, obs)
+            if checks is not None:
+                ids = checks.step(state, action, nxt, obs, done)
+                if ids:
+                    space.note(ids, ("step", cursor, action))
             k = key(nxt)
-            j = index.get(k)
+            j, new = space.visit(cursor, action, k, d, max_states)
             if j is None:
-                if len(space.states) >= max_states:
-                    space.capped = True
-                    continue
-                j = add(nxt, cursor, action, d)
+                continue
+            if new:
+                added(j, k)
             if keep_edges:
-                space.src.append(cursor)
-                space.dst.append(j)
-                space.fair.append(space.class_id(fairness_class(state, action)))
+                space.edge(cursor, j, fairness_class(state, action))
         cursor += 1
         if progress is not None and time.perf_counter() - last_report > 0.25:
             last_report = time.perf_counter()
-            progress(space, len(space.states) - cursor)
+            progress(space, len(states) - cursor)
     space.seconds = time.perf_counter() - started
     if progress is not None:
         progress(space, 0)
