@@ -142,7 +142,8 @@ def memory(rung: str) -> dict:
     """tracemalloc: the explorer's compact columns against networkx DiGraphs of the same graph."""
     import networkx as nx
 
-    from bufring.checker.explore.statespace import bfs, fairness_class
+    from bufring.checker.explore.statespace import bfs
+    from bufring.specs.fairness import fairness_class
     from bufring.model.system import Model
     from bufring.model.variant import V2
 
@@ -240,7 +241,7 @@ def profile(rung: str, top: int = 18) -> str:
               ("actions: enabled actions (model/system.py)", "system.py", "actions"),
               ("on_step: step properties (checker/explore/explorer.py)", "explore.py", "on_step"),
               ("on_state: state properties (checker/explore/explorer.py)", "explore.py", "on_state"),
-              ("fairness_class per edge (checker/explore/statespace.py)", "statespace.py", "fairness_class"),
+              ("fairness_class per edge (specs/fairness.py)", "fairness.py", "fairness_class"),
               ("flow.no_deadlock analysis (_deadlock)", "explore.py", "_deadlock"),
               ("flow.eventually_dispatched analysis (_liveness)", "explore.py", "_liveness"),
               ("path rebuilding (concrete_path)", "explore.py", "concrete_path")]

@@ -2,7 +2,7 @@
 
 A scope is a configuration (``model.config.Config``) plus an environment
 (``model.system.Environment``: which REGISTER SQEs, how many requests, which
-kinds, which finer interleavings) plus the server's fairness for liveness.
+kinds, which finer interleavings) plus the server's fairness for liveness (``specs.fairness``).
 
 The default scopes are what a careful reviewer of the patch would try, boundary
 values included: a payload pool at address 0, a buffer count that does not divide
@@ -28,11 +28,7 @@ from bufring.model.errors import BadInput
 from bufring.model.system import Environment
 from bufring.model.traces import is_int, parse_action, parse_config, parse_json_line
 from bufring.model.uapi import FUSE_MIN_READ_BUFFER, FUSE_URING_BUFRING, REQ_HEADER_SZ
-
-FAIRNESS = ("answers_all",)
-"""``answers_all``: every request handed to user space is eventually committed, and
-the kernel's own pending work (task work, the rest of a split command) runs."""
-
+from bufring.specs.fairness import FAIRNESS
 
 @dataclass(frozen=True)
 class Scope:
@@ -40,7 +36,7 @@ class Scope:
     doc: str
     config: Config
     env: Environment
-    fairness: str = "answers_all"
+    fairness: str = "answers_all"  # a name of specs.fairness.FAIRNESS
     max_states: int = 2_000_000
     source: str = "built-in"      # the scope file it came from
     line: int | None = None       # the line of its header in that file
@@ -202,7 +198,7 @@ def _scope_header(obj: dict, source: str, line: int):
         raise BadInput(source, line, "payloads", "must be a non-empty list of true/false")
     env_args["payloads"] = tuple(payloads)
     fairness = obj.get("fairness", "answers_all")
-    if fairness not in FAIRNESS:
+    if not isinstance(fairness, str) or fairness not in FAIRNESS:
         raise BadInput(source, line, "fairness", f"must be one of {', '.join(FAIRNESS)}")
     max_states = obj.get("max_states", 2_000_000)
     if not is_int(max_states) or max_states < 1:

@@ -25,13 +25,14 @@ from bufring.checker.judge import write_counterexample
 from bufring.checker.explore.graphs import fair_lasso, stuck_states
 from bufring.checker.explore.checks import ScopeChecks, exercised_id
 from bufring.checker.explore.parallel import search as parallel_search
-from bufring.checker.explore.statespace import bfs, enabled_classes
+from bufring.checker.explore.statespace import bfs
 from bufring.checker.explore.symmetry import canonical_uniques
 from bufring.checker.verdict import Status, Verdict
 from bufring.model.errors import BadInput
 from bufring.model.kernel import InvalidStep
 from bufring.model.system import Model
 from bufring.specs.catalog import CATALOG, Kind, Property
+from bufring.specs.fairness import FAIRNESS, enabled_classes
 from bufring.specs.scopes import Scope
 from bufring.model.variant import Variant
 
@@ -225,11 +226,16 @@ def _liveness(variant: Variant, scope, model, space, canonical, run, symmetry: b
 
     uniques = sorted({r.unique for s in space.states for _, q in s.queues
                       for r in q.req_queue + q.bg_queue})
+    fairness = FAIRNESS[scope.fairness]
+    class_of = {cid: cls for cls, cid in space.classes.items()}
     best = None
     for u in uniques:
         waiting = [any(r.unique == u for _, q in s.queues for r in q.req_queue + q.bg_queue)
                    for s in space.states]
-        lasso = fair_lasso(space, waiting, enabled)
+
+        def tolerates(unfair, i, u=u):
+            return fairness.tolerates({class_of[c] for c in unfair}, space.states[i], u)
+        lasso = fair_lasso(space, waiting, enabled, tolerates)
         if lasso is not None and (best is None or space.depth[lasso[0]] < space.depth[best[1][0]]):
             best = (u, lasso)
     if best is None:
@@ -239,9 +245,9 @@ def _liveness(variant: Variant, scope, model, space, canonical, run, symmetry: b
     loop = [edge_action(model, space, a, b, canonical) for a, b in zip(cycle, cycle[1:])]
     run.findings["flow.eventually_dispatched"] = Finding(
         prefix + loop, cycle_start=len(prefix),
-        note=f"request {u} waits forever on a fair run: " +
+        note=f"request {u} waits forever on a fair run ({scope.fairness}): " +
              ("the cycle repeats forever" if loop else "the last state stutters forever "
-              "(nothing the server or the kernel must do is pending)"))
+              f"(nothing pending there is forced under {scope.fairness})"))
 
 
 # --- verdicts ---------------------------------------------------------------------------------------

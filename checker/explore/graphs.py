@@ -4,12 +4,14 @@
 reachability over the compact edge columns. ``fair_lasso`` answers
 ``flow.eventually_dispatched``: for each request it finds a reachable cycle
 (networkx strongly connected components of the states where that request
-waits) that satisfies the scope's weak fairness, or a state where stuttering
-forever is fair.
+waits) that satisfies the scope's weak fairness (``specs.fairness``: which
+classes a cycle may leave untaken), or a state where stuttering forever is fair.
 
 Weak fairness on an SCC C is exact this way: a fair cycle inside C exists iff
 for every fairness class f, C has a state where f is disabled or an edge inside
-C that takes f, because one cycle can tour all of C's states and edges.
+C that takes f, because one cycle can tour all of C's states and edges. The
+classes that fail this are the fewest any cycle of C leaves untaken, so a
+fairness that tolerates some untaken classes is decided exactly too.
 """
 from __future__ import annotations
 
@@ -63,15 +65,20 @@ def _tour(graph: nx.DiGraph, start: int, targets: list) -> list[int]:
     return walk
 
 
-def fair_lasso(space, waiting: list[bool], enabled) -> tuple[int, list[int]] | None:
+def fair_lasso(space, waiting: list[bool], enabled, tolerates=None) -> tuple[int, list[int]] | None:
     """A fair lasso inside the states where ``waiting`` holds, or None.
 
     Returns ``(entry, cycle_nodes)``: the cycle starts and ends at ``entry``
-    (``[entry]`` alone means stuttering at ``entry`` forever, fair because no
-    fairness class is enabled there). ``enabled(i)`` gives the fairness class ids
-    enabled in state i; edges carry their class in ``space.fair``.
-    Shallowest entry first.
+    (``[entry]`` alone means stuttering at ``entry`` forever, fair because every
+    fairness class enabled there may stay untaken). ``enabled(i)`` gives the
+    fairness class ids enabled in state i; edges carry their class in
+    ``space.fair``. ``tolerates(unfair_ids, i)`` says whether a cycle through
+    state i may leave the classes ``unfair_ids`` enabled forever and untaken
+    (default: none may, plain weak fairness). Shallowest entry first.
     """
+    if tolerates is None:
+        def tolerates(unfair, i):
+            return not unfair
     graph = nx.DiGraph()
     edge_classes: dict = {}
     for e, (s, d) in enumerate(zip(space.src, space.dst)):
@@ -80,8 +87,8 @@ def fair_lasso(space, waiting: list[bool], enabled) -> tuple[int, list[int]] | N
             cid = space.fair[e]
             if cid >= 0:
                 edge_classes.setdefault((s, d), set()).add(cid)
-    # Stuttering: a waiting state with nothing fair enabled may stay forever.
-    stutters = [i for i in range(len(space.states)) if waiting[i] and not enabled(i)]
+    # Stuttering: a waiting state may stay forever when what is enabled there may stay untaken.
+    stutters = [i for i in range(len(space.states)) if waiting[i] and tolerates(set(enabled(i)), i)]
     best = None
     if stutters:
         i = min(stutters, key=lambda i: space.depth[i])
@@ -96,7 +103,7 @@ def fair_lasso(space, waiting: list[bool], enabled) -> tuple[int, list[int]] | N
         for i in comp:
             classes |= enabled(i)
         targets = []
-        fair = True
+        unfair = set()
         for cid in sorted(classes):
             off = next((i for i in comp if cid not in enabled(i)), None)
             if off is not None:
@@ -104,12 +111,12 @@ def fair_lasso(space, waiting: list[bool], enabled) -> tuple[int, list[int]] | N
                 continue
             edge = next(((u, v) for (u, v) in sub.edges if cid in edge_classes.get((u, v), ())), None)
             if edge is None:
-                fair = False
-                break
+                unfair.add(cid)
+                continue
             targets.append(edge)
-        if not fair:
-            continue
         entry = min(comp, key=lambda i: space.depth[i])
+        if not tolerates(unfair, entry):
+            continue
         if best is not None and space.depth[best[0]] <= space.depth[entry]:
             continue
         best = (entry, _tour(sub, entry, targets))

@@ -27,7 +27,8 @@ import os
 import time
 from collections import deque
 
-from bufring.checker.explore.statespace import StateSpace, bfs, fairness_class
+from bufring.checker.explore.statespace import StateSpace, bfs
+from bufring.specs.fairness import fairness_class
 from bufring.checker.explore.store import share_parts, store_for
 
 LOCAL_BATCH = 64

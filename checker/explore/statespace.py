@@ -13,7 +13,8 @@ Checks run during the search, in one of two forms: ``on_state(index, state)`` an
 process only), or a ``checks`` object (see :class:`Checks`) whose answers the
 search records as the first state or step showing each id: that form also runs
 in worker processes (``checker.explore.parallel``), with the same results. The
-search itself knows nothing of properties.
+search itself knows nothing of properties. Each transition's fairness class
+comes from ``specs.fairness``.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence
 
 from bufring.checker.explore.store import Interner, PlainStore, store_for
-from bufring.model.actions import Commit, CommitBegin, CommitEnd, RegisterEnd, Send
+from bufring.specs.fairness import fairness_class
 
 
 class Checks(Protocol):
@@ -120,43 +121,6 @@ class StateSpace:
         for cid in ids:
             if cid not in self.first:
                 self.first[cid] = where
-
-
-def _holder(state, qid: int, unique: int) -> int | None:
-    """The entry of queue ``qid`` that holds the request ``unique``, if any."""
-    for q_id, q in state.queues:
-        if q_id == qid:
-            for i, e in enumerate(q.ents):
-                if e.req is not None and e.req.unique == unique:
-                    return i
-    return None
-
-
-def fairness_class(state, action):
-    """The weakly fair action class an action belongs to, or None.
-
-    Fairness "answers_all": the server eventually commits each request it holds
-    (per entry), and the kernel's own pending work (an entry's task work, the rest
-    of a split commit or REGISTER) eventually runs. Arrivals and REGISTERs are
-    never forced.
-    """
-    kind = type(action)
-    if kind is Commit or kind is CommitBegin:
-        i = _holder(state, action.qid, action.commit_id)
-        return None if i is None else ("commit", action.qid, i)
-    if kind is Send:
-        return ("send", action.qid, action.ent)
-    if kind is CommitEnd:
-        i = _holder(state, action.qid, action.commit_id)
-        return None if i is None else ("commit_end", action.qid, i)
-    if kind is RegisterEnd:
-        return ("register_end", action.thread)
-    return None
-
-
-def enabled_classes(model, state) -> set:
-    """The fairness classes enabled in ``state``."""
-    return {fairness_class(state, a) for a in model.actions(state)} - {None}
 
 
 def bfs(model, *, max_states: int, canonical: Callable | None = None,

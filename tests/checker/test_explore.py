@@ -23,7 +23,7 @@ from bufring.checker.judge import CheckerBug, run_actions, run_shows, write_coun
 from bufring.checker.explore.explorer import explore, explore_scope, scope_status
 from bufring.checker.verdict import Status, exit_code
 from bufring.model import kernel, ring
-from bufring.model.actions import Commit, Request
+from bufring.model.actions import OP_NAMES, Commit, Request
 from bufring.model.cint import CONCRETE
 from bufring.model.system import Environment
 from bufring.model.traces import CYCLE_MARKER, read_trace, run_trace
@@ -508,3 +508,39 @@ def test_run_json_peak_mib_is_the_peak_when_the_scope_finished():
     ballast = b"\x01" * int((before + 64) * 1024 * 1024)          # raise this process's peak
     assert run.run_json()["peak_mib"] == before
     del ballast
+
+
+# --- fairness some_unanswered -----------------------------------------------------------------------
+
+def _two_entries(fairness: str) -> Scope:
+    """2 buffers, 2 entries of one queue, up to 3 requests, payload requests only."""
+    return Scope(f"stuck-one-{fairness}", "", _cfg(),
+                 Environment(registers=(bufring(nbufs=2), bufring(buf_index=1, nbufs=2)),
+                             max_ents=2, max_live=3, payloads=(True,)), fairness=fairness)
+
+
+def test_some_unanswered_finds_a_stuck_request_holding_a_queued_one_back_on_v2(tmp_path):
+    """Entry 0 holds request 1 and the server never answers it; request 2 queues
+    (no entry is available); entry 1 registers later and stays idle beside it
+    (v2's REGISTER does not look at queued requests), with a buffer free. Under
+    answers_all entry 0's commit is forced and fetch-next takes request 2."""
+    fair = explore(V2, [_two_entries("answers_all")], [catalog.get("flow.eventually_dispatched")],
+                   out_dir=tmp_path / "all")
+    stuck = explore(V2, [_two_entries("some_unanswered")], [catalog.get("flow.eventually_dispatched")],
+                    out_dir=tmp_path / "some")
+    assert fair.verdicts[0].status is not Status.VIOLATED
+    v = stuck.verdicts[0]
+    assert v.status is Status.VIOLATED and v.length == 4
+    trace = read_trace(v.trace)
+    assert [OP_NAMES[type(s.action)] for s in trace.steps] == ["register", "request", "request", "register"]
+    assert trace.cycle_start == 4 and "some_unanswered" in Path(v.trace).read_text()
+    assert main(["replay", v.trace]) == 0
+
+
+def test_some_unanswered_does_not_blame_a_queue_whose_every_entry_is_stuck(tmp_path):
+    """With one entry, a request queued behind an unanswered one waits by design."""
+    one = dataclasses.replace(_two_entries("some_unanswered"), name="one-entry",
+                              env=Environment(registers=(bufring(nbufs=2),), max_ents=1, max_live=2,
+                                              payloads=(True,)))
+    res = explore(V2, [one], [catalog.get("flow.eventually_dispatched")], out_dir=tmp_path)
+    assert res.verdicts[0].status is not Status.VIOLATED

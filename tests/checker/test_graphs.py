@@ -164,3 +164,35 @@ def test_tour_through_a_large_scc_returns_to_its_entry_and_takes_each_needed_edg
     assert lasso_is_a_closed_walk(space, lasso)
     walked = set(zip(lasso[1], lasso[1][1:]))
     assert {(3, 4), (5, 0)} <= walked
+
+
+# --- a fairness that tolerates some untaken classes -----------------------------------------------
+
+def tolerating(*cids):
+    """``tolerates`` accepting exactly the untaken classes among ``cids``."""
+    return lambda unfair, i: unfair <= set(cids)
+
+
+def test_tolerated_untaken_class_makes_the_cycle_fair_and_still_serves_the_others():
+    space = space_of(3, CYCLE, fair=[-1, -1, 1])
+    assert fair_lasso(space, ALL_WAIT, always(0, 1)) is None
+    entry, cycle = fair_lasso(space, ALL_WAIT, always(0, 1), tolerating(0))
+    assert (2, 0) in set(zip(cycle, cycle[1:]))          # class 1 is still taken
+    assert fair_lasso(space, ALL_WAIT, always(0, 2), tolerating(0)) is None   # 2 is not tolerated
+
+
+def test_tolerates_is_asked_only_for_the_classes_no_cycle_of_the_component_takes():
+    space = space_of(3, CYCLE, fair=[0, -1, -1])
+    asked = []
+
+    def record(unfair, i):
+        asked.append(set(unfair))
+        return not unfair
+    assert fair_lasso(space, ALL_WAIT, always(0, 1), record) is None
+    assert asked[-1] == {1}          # the stutters ask first, with all they enable
+
+
+def test_stutter_is_fair_when_every_enabled_class_is_tolerated():
+    space = space_of(2, [(0, 1)])
+    assert fair_lasso(space, [False, True], always(3)) is None
+    assert fair_lasso(space, [False, True], always(3), tolerating(3)) == (1, [1])

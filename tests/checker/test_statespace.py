@@ -2,8 +2,8 @@
 are known by hand, independent of the FUSE model: a counter modulo n, a grid, a
 branching tree, and the state cap. The same answers are cross-checked against
 networkx's own BFS on the explicit graph (the networkx way: one table of inputs,
-two engines, one expected answer). A last group pins ``fairness_class`` on the
-FUSE actions, which the search stores with every edge."""
+two engines, one expected answer). The fairness classes the search stores with
+every edge are tested in tests/specs/test_fairness.py."""
 from __future__ import annotations
 
 from collections import Counter
@@ -11,10 +11,7 @@ from collections import Counter
 import networkx as nx
 import pytest
 
-from bufring.checker.explore.statespace import StateSpace, bfs, enabled_classes, fairness_class
-from bufring.model.actions import (Commit, CommitBegin, CommitEnd, Register, RegisterEnd,
-                                   Request, Send)
-from bufring.model.state import Ent, EntState, Queue, Req, State
+from bufring.checker.explore.statespace import StateSpace, bfs
 
 
 # --- toy models ----------------------------------------------------------------------------------
@@ -238,34 +235,3 @@ def test_class_id_numbers_classes_in_order_of_first_use():
 def test_empty_space_has_depth_0_and_no_transitions():
     space = StateSpace()
     assert space.max_depth == 0 and space.transitions == 0
-
-
-# --- fairness classes of the FUSE actions ----------------------------------------------------------
-
-BUSY = State(queues=((0, Queue(bufring=None, ents=(
-    Ent(EntState.AVAILABLE),
-    Ent(EntState.USERSPACE, req=Req(7, True, False)),
-    Ent(EntState.COMMIT, req=Req(9, False, False)),
-    Ent(EntState.FUSE_REQ, req=Req(11, False, False)),
-), avail=(0,))),), ring=True, ready=True)
-
-
-@pytest.mark.parametrize("action,cls", [
-    (Commit(0, 7), ("commit", 0, 1)),
-    (CommitBegin(0, 7), ("commit", 0, 1)),
-    (CommitEnd(0, 9), ("commit_end", 0, 2)),
-    (Send(0, 3), ("send", 0, 3)),
-    (RegisterEnd(1), ("register_end", 1)),
-    (Commit(0, 99), None),
-    (Request(0, 1, True), None),
-    (Register(0), None),
-])
-def test_fairness_class_of_an_action_names_the_entry_or_thread_it_belongs_to(action, cls):
-    assert fairness_class(BUSY, action) == cls
-
-
-def test_enabled_classes_drop_actions_without_a_class():
-    class Offers:
-        def actions(self, s):
-            return [Request(0, 1, True), Commit(0, 7), Send(0, 3)]
-    assert enabled_classes(Offers(), BUSY) == {("commit", 0, 1), ("send", 0, 3)}
