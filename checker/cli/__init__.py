@@ -57,5 +57,44 @@ def main(argv: list[str] | None = None, out: TextIO | None = None, err: TextIO |
         return 0
 
 
+GRACE = 0.5
+"""Seconds a Ctrl-C leaves :func:`main` to stop by itself (KeyboardInterrupt) before
+:func:`entry` ends the process: a z3 query holds the interpreter until it returns."""
+
+
+def entry() -> None:
+    """The ``bufring`` console script: :func:`main`, stopped within a second by Ctrl-C.
+
+    Python runs its SIGINT handler only between bytecodes, so a long z3 call would
+    delay it by up to a query's timeout. A wakeup file descriptor is written at the
+    C level the moment the signal arrives; a watcher thread then gives ``main``
+    :data:`GRACE` seconds and ends the process with exit 130 itself. Exit 130 is
+    ``os._exit``: no interpreter teardown, so no finalizer noise from z3 objects.
+    """
+    import signal
+    import threading
+
+    reported = threading.Event()
+    read_end, write_end = os.pipe()
+    os.set_blocking(write_end, False)
+    signal.set_wakeup_fd(write_end)
+
+    def watch() -> None:
+        while os.read(read_end, 1) != bytes([signal.SIGINT]):
+            pass
+        if not reported.wait(GRACE):
+            print("bufring: interrupted", file=sys.stderr, flush=True)
+        os._exit(EXIT_INTERRUPTED)
+
+    threading.Thread(target=watch, name="bufring-sigint", daemon=True).start()
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        reported.set()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

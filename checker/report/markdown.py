@@ -197,10 +197,11 @@ def _finding(v: dict, variant: Variant, folder: Path, results: dict, props: dict
            (f"**In the patch.** {prop.source}; see `{prop.patch_lines}`." if prop.patch_lines
             else f"**In the patch.** {prop.source} (a user property, `{prop.origin}`)."), ""]
     if trace:
+        out += _width(v, folder, results)
         rel = _rel(trace, folder)
         out += [f"**Shortest run** ({v.get('length')} steps): `{rel}`; reproduce with "
                 f"`{_replay_command(results, rel)}`.", "", "```mermaid", sequence_diagram(trace, variant), "```", "",
-                "The ring after each step:", "", ring_table(trace, variant), ""]
+                f"The ring after each step{_counters(trace)}:", "", ring_table(trace, variant), ""]
     runs = v.get("coverage", {}).get("violated_in", {})
     others = [f"`{n}` ({x['length']} steps)" for n, x in sorted(runs.items(), key=lambda kv: kv[1]["length"])
               if n != v["coverage"].get("scope")]
@@ -226,6 +227,45 @@ def _finding(v: dict, variant: Variant, folder: Path, results: dict, props: dict
                 f"`{variant.name}` and passes on {names}"
                 + (" (each on the runs it removes)" if len(fixes) > 1 else "") + ".", ""]
     return out
+
+
+def _power(n: int, bits: int) -> str:
+    """A counter value as a reader checks it: ``2^32-3`` near the wrap, else decimal."""
+    below = (1 << bits) - n
+    return f"2^{bits}-{below}" if 0 < below <= 16 and bits > 8 else str(n)
+
+
+def _counters(trace: str) -> str:
+    cfg = read_trace(trace).config
+    if cfg.counter_bits >= 32 and cfg.counter_start == 0:
+        return ""
+    if cfg.counter_bits >= 32:
+        return f" (32-bit counters, as the kernel's, starting at {_power(cfg.counter_start, 32)})"
+    return (f" (head and tail are {cfg.counter_bits}-bit counters starting at "
+            f"{_power(cfg.counter_start, cfg.counter_bits)}, so they wrap at {1 << cfg.counter_bits}; "
+            "the kernel's are 32-bit)")
+
+
+def _width(v: dict, folder: Path, results: dict) -> list[str]:
+    """Honest width: a run found with counters narrower than the kernel's says so,
+    and names the 32-bit run next to it when an engine found one."""
+    cfg = read_trace(v["trace"]).config
+    if cfg.counter_bits >= 32:
+        return []
+    text = (f"**Counter width.** This run was found with {cfg.counter_bits}-bit counters starting at "
+            f"{cfg.counter_start} (the explorer and fuzzer narrow head and tail so that they wrap "
+            "within a few steps; the kernel's are 32-bit unsigned ints).")
+    wide = v.get("coverage", {}).get("at_32_bits")
+    if wide:
+        rel = _rel(wide["trace"], folder)
+        text += (f" The same property fails at 32 bits with counters starting at "
+                 f"{_power(wide['counter_start'], 32)}: `{rel}` ({wide['length']} steps, found by "
+                 f"{', '.join(wide['engines'])}); reproduce with `{_replay_command(results, rel)}`.")
+    elif v.get("engines", {}).get("prove") not in (None, "violated"):
+        text += f" prove says `{v['engines']['prove']}` at 32 bits."
+    else:
+        text += " No engine produced a 32-bit run of it."
+    return [text, ""]
 
 
 def _replay_command(results: dict, rel: str) -> str:

@@ -21,6 +21,10 @@ from typing import Any
 import z3
 from bufring.model.cint import BitVecOps, IntOps
 
+z3.set_param("ctrl_c", False)
+"""z3 would otherwise take SIGINT for itself while it solves (and answer ``unknown``),
+so a Ctrl-C during a proof was lost; ``bufring`` handles it (checker.cli.entry)."""
+
 ENCODINGS = ("int", "bv")
 """``int``: z3 integers with the C wrap written out (the fast path); ``bv``: z3
 bit-vectors (the reference semantics). docs/smt.md says why an ``int`` proof

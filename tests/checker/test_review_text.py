@@ -4,12 +4,13 @@ terminals and in pipes, README and docs fences, and empty traces refused
 from __future__ import annotations
 
 import io
+import json
 import re
 from pathlib import Path
 
 import pytest
 
-from bufring.checker.report.markdown import _shown
+from bufring.checker.report.markdown import _counters, _shown, _width
 from bufring.checker.report.render import print_verdicts
 from bufring.checker.verdict import Status, Verdict
 from bufring.specs.catalog import CATALOG, Kind
@@ -100,3 +101,30 @@ def test_an_empty_or_header_only_trace_is_bad_input(bufring_cli, tmp_path, text)
     code, out, err = bufring_cli("replay", path)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and "no steps" in err and str(path) in err
+
+
+# --- point 3: honest width --------------------------------------------------------------------------
+
+def _trace(path: Path, bits: int, start: int) -> str:
+    path.write_text(json.dumps({"trace": 1, "variant": "v2", "config": {"counter_bits": bits,
+                                                                         "counter_start": start}}) + "\n"
+                    + json.dumps({"op": "register", "qid": 0, "flags": 1, "buf_index": 0, "queue_depth": 1,
+                                  "buf_size": 8192, "headers": [0x10000000, 288],
+                                  "payload": [0x40000000, 3 * 8192]}) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def test_a_narrow_run_says_so_and_names_the_32_bit_one(tmp_path):
+    narrow, wide = _trace(tmp_path / "n.jsonl", 8, 253), _trace(tmp_path / "w.jsonl", 32, (1 << 32) - 3)
+    results = {"out": "reports/v2"}
+    v = {"trace": narrow, "engines": {"prove": "violated", "fuzz": "violated"},
+         "coverage": {"at_32_bits": {"trace": wide, "length": 4, "counter_start": (1 << 32) - 3,
+                                     "engines": ["prove"]}}}
+    (text, _) = _width(v, tmp_path, results)
+    assert "found with 8-bit counters starting at 253" in text
+    assert "at 32 bits with counters starting at 2^32-3: `w.jsonl`" in text
+    assert "bufring replay --check reports/v2/w.jsonl" in text
+    assert "8-bit counters starting at 253, so they wrap at 256" in _counters(narrow)
+    assert _width({**v, "trace": wide}, tmp_path, results) == []
+    del v["coverage"]["at_32_bits"]
+    assert "No engine produced a 32-bit run" in _width(v, tmp_path, results)[0]
