@@ -77,7 +77,6 @@ def entry() -> None:
     reported = threading.Event()
     read_end, write_end = os.pipe()
     os.set_blocking(write_end, False)
-    signal.set_wakeup_fd(write_end)
 
     def watch() -> None:
         while os.read(read_end, 1) != bytes([signal.SIGINT]):
@@ -86,7 +85,16 @@ def entry() -> None:
             print("bufring: interrupted", file=sys.stderr, flush=True)
         os._exit(EXIT_INTERRUPTED)
 
-    threading.Thread(target=watch, name="bufring-sigint", daemon=True).start()
+    def interrupt(signum, frame):
+        # Objects half-built when the signal lands (z3's) complain from __del__ while
+        # the stack unwinds; that is not news to the user who pressed Ctrl-C.
+        sys.unraisablehook = lambda unraisable: None
+        raise KeyboardInterrupt
+
+    if signal.getsignal(signal.SIGINT) is signal.default_int_handler:   # not when ignored (nohup, &)
+        signal.signal(signal.SIGINT, interrupt)
+        signal.set_wakeup_fd(write_end)
+        threading.Thread(target=watch, name="bufring-sigint", daemon=True).start()
     code = main()
     if code == EXIT_INTERRUPTED:
         reported.set()

@@ -55,7 +55,8 @@ def previous_files(folder: Path) -> list[Path]:
 
 def clear_previous(folder: Path) -> None:
     """Delete the files of the previous run (see :func:`previous_files`), then any
-    folder left empty by that."""
+    folder left empty by that. The manifest itself stays until the run writes its
+    own, so an interrupted run leaves a folder bufring still recognises."""
     dirs = set()
     for path in previous_files(folder):
         if path.is_file() or path.is_symlink():
@@ -64,7 +65,6 @@ def clear_previous(folder: Path) -> None:
     for d in sorted(dirs, key=lambda p: len(p.parts), reverse=True):
         if d.is_dir() and not any(d.iterdir()):
             d.rmdir()
-    (folder / MANIFEST).unlink(missing_ok=True)
 
 
 def write_manifest(folder: Path, files) -> Path:
