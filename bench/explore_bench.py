@@ -11,7 +11,7 @@ Usage (from the repository root, with the project's venv):
 Modes, one subprocess each, so that ``ru_maxrss`` is the peak of that mode alone:
 
 * ``bfs``          the search alone (``checker.explore.statespace.bfs``, edges kept, no checks)
-* ``explore``      ``checker.explore.explore_scope``: every catalog property, graph analyses
+* ``explore``      ``checker.explore.explorer.explore_scope``: every catalog property, graph analyses
 * ``explore-sym``  the same with symmetry reduction (liveness still runs unreduced)
 * ``first:<id>``   time to the first counterexample of one property: the same BFS with only
                    that property's predicate, stopping at the first state/step that breaks it
@@ -237,14 +237,14 @@ def profile(rung: str, top: int = 18) -> str:
     buf.write(f"total own time {total:.2f} s\n\n| area | own s | share |\n|---|---|---|\n")
     for area, t in sorted(areas.items(), key=lambda kv: -kv[1]):
         buf.write(f"| {area} | {t:.2f} | {100 * t / total:.0f}% |\n")
-    phases = [("next_state: the transition function (model/kernel.py)", "kernel.py", "next_state"),
+    phases = [("next_state: the transition function (model/system.py)", "system.py", "next_state"),
               ("actions: enabled actions (model/system.py)", "system.py", "actions"),
-              ("on_step: step properties (checker/explore/explorer.py)", "explore.py", "on_step"),
-              ("on_state: state properties (checker/explore/explorer.py)", "explore.py", "on_state"),
+              ("on_step: step properties (checker/explore/explorer.py)", "explorer.py", "on_step"),
+              ("on_state: state properties (checker/explore/explorer.py)", "explorer.py", "on_state"),
               ("fairness_class per edge (specs/fairness.py)", "fairness.py", "fairness_class"),
-              ("flow.no_deadlock analysis (_deadlock)", "explore.py", "_deadlock"),
-              ("flow.eventually_dispatched analysis (_liveness)", "explore.py", "_liveness"),
-              ("path rebuilding (concrete_path)", "explore.py", "concrete_path")]
+              ("flow.no_deadlock analysis (_deadlock)", "explorer.py", "_deadlock"),
+              ("flow.eventually_dispatched analysis (_liveness)", "explorer.py", "_liveness"),
+              ("path rebuilding (concrete_path)", "explorer.py", "concrete_path")]
     buf.write("\n| phase (inclusive) | s | share |\n|---|---|---|\n")
     for label, file, func in phases:
         cum = sum(v[3] for (f, _, fn), v in stats.stats.items() if f.endswith(file) and fn == func)

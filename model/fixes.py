@@ -3,7 +3,7 @@ property the patch as posted (``v2``) violates, each named after what it changes
 
 Each is ``V2`` with one or two hooks replaced (``model.variant``); ``all-fixes``
 applies every one of them. What each costs a FUSE server (a new REGISTER
-constraint, a changed order) is in its ``doc`` and in docs/fixes.md.
+constraint, a changed order) is in its ``doc`` and in docs/variants.md ("The built-in fix variants").
 """
 from __future__ import annotations
 

@@ -1,0 +1,2 @@
+"""What must hold of the model: the property catalog, its predicates and
+explanations, the scopes the explorer searches, and user properties."""

@@ -11,7 +11,7 @@ triage of counterexamples to induction, strengthening lemmas, and BMC.
    for a reachable violation within ``depth`` steps; a reachable one is the
    answer (``violated``, with the abstract run that ``checker.smt.ringtrace``
    turns into a trace); otherwise the CTI is taken as unreachable and the next
-   lemma of ``smt_ring.LEMMAS`` that it violates is added, then proved with the
+   lemma of ``checker.smt.ring.LEMMAS`` that it violates is added, then proved with the
    rest (its own base case and step). A lemma that fails its base case, or that
    BMC shows violated, is dropped.
 4. ``proved`` only when every conjunct's step closed; a step that never closes,
@@ -53,7 +53,7 @@ class AbstractRun:
     nbufs: int
     payload_at_0: bool
     counter_start: int
-    events: list                    # (kind, buf) with kind in smt_ring.KINDS indices
+    events: list                    # (kind, buf) with kind an index of checker.smt.ring.KINDS
 
     def describe(self) -> str:
         steps = ", ".join(KINDS[k] + (f" {b}" if k == REC else "") for k, b in self.events)
