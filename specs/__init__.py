@@ -1,2 +1,3 @@
 """What must hold of the model: the property catalog, its predicates and
-explanations, the scopes the explorer searches, and user properties."""
+explanations, fairness for liveness, the scopes the explorer searches, and user
+properties."""
