@@ -37,6 +37,8 @@ class Interner:
         i = self.ids.get(obj)
         if i is None:
             i = self.ids[obj] = len(self.objs)
+            if i > MASK:
+                raise OverflowError("more distinct state parts than a 32-bit slot can number")
             self.objs.append(obj)
         return i
 
@@ -109,15 +111,25 @@ class PackedStore:
 
     def encode(self, state: State) -> int:
         """The key of ``state`` (interning its parts on first sight)."""
-        key = self.conn.id(state[1:])
+        conn = state[1:]
+        key = self.conn.ids.get(conn)
+        if key is None:
+            key = self.conn.id(conn)
         shift = SLOT
-        rings, ents, rest = self.rings.id, self.ents.id, self.rest.id
+        rings, ents, rest = self.rings, self.ents, self.rest
         for qid, q in state[0]:
-            key |= ((qid + 1) | rings(q[0]) << SLOT | ents(q[1]) << 2 * SLOT
-                    | rest(q[2:]) << 3 * SLOT) << shift
+            r, e, x = q[0], q[1], q[2:]
+            rid = rings.ids.get(r)
+            if rid is None:
+                rid = rings.id(r)
+            eid = ents.ids.get(e)
+            if eid is None:
+                eid = ents.id(e)
+            xid = rest.ids.get(x)
+            if xid is None:
+                xid = rest.id(x)
+            key |= ((qid + 1) | rid << SLOT | eid << 2 * SLOT | xid << 3 * SLOT) << shift
             shift += 4 * SLOT
-        if max(len(self.conn), len(self.rings), len(self.ents), len(self.rest)) > MASK:
-            raise OverflowError("more distinct state parts than a 32-bit slot can number")
         return key
 
     def decode(self, key: int) -> State:
