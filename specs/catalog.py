@@ -2,10 +2,13 @@
 
 Engines loop over ``CATALOG``; none branches on a property id. A property has a
 state predicate (``check_state``) or a step predicate (``check_step``), or, for
-the graph properties (``flow.no_deadlock``, ``flow.eventually_dispatched``), a
-``goal``: the state predicate the explorer's graph analysis must always be able
-to reach, resp. eventually reach. ``needs`` names the witnesses without which a
-"holds" would be vacuous.
+the graph properties, a ``goal``: the state predicate the explorer's graph
+analysis must always be able to reach (kind ``invariant``: AG EF goal, the
+deadlock analysis), resp. ``waits``/``followed`` for a ``liveness`` property
+(every followed request stops waiting on every fair run, waits the kernel's
+limits impose excepted). Engines read these fields, never the ids, so adding a
+property touches only the predicates and this catalog. ``needs`` names the
+witnesses without which a "holds" would be vacuous.
 """
 from __future__ import annotations
 
@@ -42,6 +45,11 @@ class Property:
     check_state: Callable | None = None
     check_step: Callable | None = None
     goal: Callable | None = None
+    waits: Callable | None = None   # liveness: (cfg, state, unique) -> None (not waiting),
+                                    # "limits" (a wait the kernel's limits impose) or
+                                    # "queued" (any other wait); a run starves a request
+                                    # only if it is "queued" again and again
+    followed: Callable | None = None  # liveness: state -> the uniques it follows there
     needs: tuple[str, ...] = ()
     ops: tuple[str, ...] = ()       # the only ops whose steps check_step can fail on
                                     # (empty: any); lets engines skip the rest
@@ -191,7 +199,8 @@ CATALOG: tuple[Property, ...] = (
     Property("flow.eventually_dispatched", Kind.LIVENESS, "every queued request is dispatched",
              "every queued request is eventually dispatched, under the stated fairness of the server",
              "fuse_uring_commit_fetch() comment on buffers becoming available",
-             Severity.LIVENESS, goal=p.nothing_queued, needs=("w.select_enobufs",)),
+             Severity.LIVENESS, goal=p.nothing_queued, waits=p.request_wait,
+             followed=p.queued_uniques, needs=("w.select_enobufs",)),
     Property("flow.fifo", Kind.INFORMATIONAL, "requests leave a queue in arrival order",
              "requests leave a queue in arrival order, as before the patch; report where and how "
              "the patch changes order",

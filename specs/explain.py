@@ -15,7 +15,7 @@ from bufring.model.ring import free_count
 from bufring.model.state import EntState
 from bufring.specs.catalog import Kind, Property
 from bufring.specs.predicates import (bufring_queues, completed_register, could_take_now,
-                                      dispatched_with_ent, window)
+                                      dispatched_with_ent, waiting_by_choice, window)
 
 
 def _places(cfg, q) -> dict:
@@ -76,11 +76,17 @@ def _idle_holds(cfg, pre, a, post, obs) -> str:
 
 def _work_conserving(cfg, pre, a, post, obs) -> str:
     for qid, q in post.queues:
-        for r in q.req_queue:
+        for r in waiting_by_choice(cfg, post, q):
             if q.avail and could_take_now(q, r, cfg.counter_bits):
                 why = "it has no payload" if not r.payload else "a buffer is free"
-                return (f"queue {qid}: ent {q.avail[0]} is idle while request {r.unique} waits, "
-                        f"and it could take it now ({why})")
+                where = "in fuse_req_queue"
+                if r in q.bg_queue:
+                    why_free = (f"fc->active_background {post.active_background} < max_background "
+                                f"{cfg.max_background}" if post.active_background < cfg.max_background
+                                else "queue->active_background is 0")
+                    where = f"in the bg list although the limits let it go ({why_free})"
+                return (f"queue {qid}: ent {q.avail[0]} is idle while request {r.unique} waits "
+                        f"{where}, and it could take it now ({why})")
     return ""
 
 

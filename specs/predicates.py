@@ -252,9 +252,32 @@ def could_take_now(q, req, bits: int) -> bool:
     return free_count(CONCRETE, q.bufring.head, q.bufring.tail, bits) > 0
 
 
+def limits_hold(cfg, state, q) -> bool:
+    """The background limits hold back ``q``'s bg list now: ``fuse_uring_flush_bg()``
+    run at this moment would promote nothing (``fc->active_background`` is at
+    ``max_background`` and the queue already has an active bg request).
+
+    This is the kernel's own rule, read on the state as it is, not as the last
+    flush saw it: the counters can drop after a flush (``fuse_request_end()``
+    decrements ``fc->active_background`` after ``fuse_uring_req_end()`` flushed),
+    and a request the limits would now let go is not held back by them."""
+    return not (state.active_background < cfg.max_background or q.active_background == 0)
+
+
+def waiting_by_choice(cfg, state, q):
+    """The requests of ``q`` that wait although the limits would let them go: every
+    request of ``fuse_req_queue``, and those of the bg list unless
+    :func:`limits_hold`."""
+    if not q.bg_queue or limits_hold(cfg, state, q):
+        return q.req_queue
+    return q.req_queue + q.bg_queue
+
+
 def work_conserving(cfg, state) -> bool:
+    """No idle entry beside a request it could take now, in any queue a request can
+    wait in: ``fuse_req_queue``, and the bg list while the limits let it go."""
     for _, q in state.queues:
-        if q.avail and any(could_take_now(q, r, cfg.counter_bits) for r in q.req_queue):
+        if q.avail and any(could_take_now(q, r, cfg.counter_bits) for r in waiting_by_choice(cfg, state, q)):
             return False
     return True
 
@@ -262,6 +285,23 @@ def work_conserving(cfg, state) -> bool:
 def nothing_queued(cfg, state) -> bool:
     """No request waits in any ``fuse_req_queue`` or ``fuse_req_bg_queue``."""
     return all(not q.req_queue and not q.bg_queue for _, q in state.queues)
+
+
+def queued_uniques(state) -> set[int]:
+    """The uniques of every request waiting in either list of any queue."""
+    return {r.unique for _, q in state.queues for r in q.req_queue + q.bg_queue}
+
+
+def request_wait(cfg, state, unique: int) -> str | None:
+    """Where request ``unique`` waits: None (not queued), ``"limits"`` (in a bg
+    list the background limits hold back now: a wait by design) or ``"queued"``
+    (any other wait)."""
+    for _, q in state.queues:
+        if any(r.unique == unique for r in q.req_queue):
+            return "queued"
+        if any(r.unique == unique for r in q.bg_queue):
+            return "limits" if limits_hold(cfg, state, q) else "queued"
+    return None
 
 
 def fifo(cfg, pre, action, post, obs) -> bool:

@@ -9,7 +9,8 @@ values included: a payload pool at address 0, a buffer count that does not divid
 the counter range, fewer buffers than entries, a duplicate ``buf_index``, a
 ``buf_index`` equal to ``queue_depth``, regions exactly as large as the checks
 allow, a second REGISTER with other init fields, unknown flag bits, both modes on
-one queue, two REGISTERs racing, the background limits, deferred task work.
+one queue, two REGISTERs racing, the background limits (at 1 and above), deferred
+task work.
 Counters are 3 bits wide so that they wrap within a few steps (the kernel's are
 32 bits; ``bufring prove`` covers that width, and ``counter_start`` takes a
 32-bit trace to the wrap).
@@ -116,6 +117,15 @@ DEFAULT_SCOPES: tuple[Scope, ...] = (
           _cfg(nr_queues=2, max_background=1),
           Environment(registers=(bufring(qid=0), bufring(qid=1)), max_ents=1, max_live=2,
                       background=True)),
+    Scope("background-limit", "1 queue, max_background 2, 2 entries, up to 3 background and "
+          "foreground requests without payload: the limit accounting of fuse_uring_req_end() and "
+          "fuse_request_end() with several bg requests active; fetch_on_register, so that a "
+          "REGISTER's not looking at queued requests (shown in other scopes) does not hide it; "
+          "the server may leave some requests unanswered",
+          _cfg(max_background=2, fetch_on_register=True),
+          Environment(registers=(bufring(nbufs=2), bufring(buf_index=1, nbufs=2)), max_ents=2,
+                      max_live=3, payloads=(False,), background=True),
+          fairness="some_unanswered"),
     Scope("interleave", "deferred task work and split commits: arrivals meet unlocked parts",
           _cfg(deferred_send=True),
           Environment(registers=(bufring(), bufring(buf_index=1)), max_ents=2, max_live=2,

@@ -165,56 +165,59 @@ def explore_scope(variant: Variant, scope: Scope, properties=CATALOG, *, symmetr
         if where[0] == "step":
             path.append(_concrete_step(model, path, by_id[pid], where[2], canonical))
         run.findings[pid] = Finding(path)
-    wanted = {p.id for p in properties}
     if not space.capped:
         started = time.perf_counter()
-        if "flow.no_deadlock" in wanted:
-            _deadlock(variant, scope, model, space, canonical, run)
-        if "flow.eventually_dispatched" in wanted:
-            _liveness(variant, scope, model, space, canonical, run, symmetry)
+        for p in properties:
+            if p.kind is Kind.LIVENESS and p.waits is not None:
+                _liveness(variant, scope, model, space, canonical, run, symmetry, p)
+            elif p.goal is not None:
+                _deadlock(variant, scope, model, space, canonical, run, p)
         run.seconds += time.perf_counter() - started
     run.peak_mib = peak_mib()
     return run
 
 
-def _deadlock(variant: Variant, scope, model, space, canonical, run) -> None:
-    """``flow.no_deadlock``: states with queued requests from which nothing-queued
-    is unreachable, re-checked with EXTRA_LIVE more requests allowed."""
-    from bufring.specs.predicates import nothing_queued
+def _deadlock(variant: Variant, scope, model, space, canonical, run, prop: Property) -> None:
+    """AG EF ``prop.goal`` (``flow.no_deadlock``): states from which no goal state
+    is reachable, each re-checked with EXTRA_LIVE more requests allowed."""
     cfg = scope.config
-    goal = [nothing_queued(cfg, s) for s in space.states]
+    goal = [prop.goal(cfg, s) for s in space.states]
     for idx in stuck_states(space, goal):
-        drains = _drains_with_more_arrivals(variant, scope, space.states[idx], canonical)
+        drains = _drains_with_more_arrivals(variant, scope, space.states[idx], canonical, prop)
         if drains:
             continue
         if drains is None:                    # the re-check was capped: undecided
-            run.findings["flow.no_deadlock"] = None
+            run.findings[prop.id] = None
             return
-        run.findings["flow.no_deadlock"] = Finding(
+        run.findings[prop.id] = Finding(
             concrete_path(model, space, idx, canonical),
             note="from the last state no sequence of commits and arrivals empties the queues "
                  f"(checked with {EXTRA_LIVE} more requests allowed than the scope's bound)")
         return
 
 
-def _drains_with_more_arrivals(variant: Variant, scope, start, canonical) -> bool | None:
-    """Can the queues empty from ``start`` with EXTRA_LIVE more requests allowed?
-    None when the search hit the state cap before deciding."""
-    from bufring.specs.predicates import nothing_queued
-    relaxed = Model(variant, scope.config, scope.env.relaxed(EXTRA_LIVE), init=(start,))
+def _drains_with_more_arrivals(variant: Variant, scope, start, canonical, prop: Property) -> bool | None:
+    """Can ``prop.goal`` be reached from ``start`` with EXTRA_LIVE more requests
+    allowed? None when the search hit the state cap before deciding."""
+    cfg = scope.config
+    relaxed = Model(variant, cfg, scope.env.relaxed(EXTRA_LIVE), init=(start,))
     space = bfs(relaxed, max_states=scope.max_states, canonical=canonical, keep_edges=False,
-                until=lambda s: nothing_queued(scope.config, s))
-    if any(nothing_queued(scope.config, s) for s in space.states):
+                until=lambda s: prop.goal(cfg, s))
+    if any(prop.goal(cfg, s) for s in space.states):
         return True
     return None if space.capped else False
 
 
-def _liveness(variant: Variant, scope, model, space, canonical, run, symmetry: bool) -> None:
-    """``flow.eventually_dispatched`` on the unreduced graph (never under symmetry)."""
+def _liveness(variant: Variant, scope, model, space, canonical, run, symmetry: bool,
+              prop: Property) -> None:
+    """A liveness property (``flow.eventually_dispatched``) on the unreduced graph
+    (never under symmetry): for each followed request, a fair lasso through the
+    states where it waits that has it waiting other than by the limits' choice
+    again and again (``prop.waits``)."""
     if symmetry:
         unreduced = bfs(model, max_states=scope.max_states)
         if unreduced.capped:
-            run.findings["flow.eventually_dispatched"] = None
+            run.findings[prop.id] = None
             return
         space, canonical = unreduced, None
     cache: dict[int, set] = {}
@@ -224,18 +227,19 @@ def _liveness(variant: Variant, scope, model, space, canonical, run, symmetry: b
             cache[i] = {space.class_id(c) for c in enabled_classes(model, space.states[i])}
         return cache[i]
 
-    uniques = sorted({r.unique for s in space.states for _, q in s.queues
-                      for r in q.req_queue + q.bg_queue})
+    cfg = scope.config
+    uniques = sorted(set().union(*(prop.followed(s) for s in space.states)))
     fairness = FAIRNESS[scope.fairness]
     class_of = {cid: cls for cls, cid in space.classes.items()}
     best = None
     for u in uniques:
-        waiting = [any(r.unique == u for _, q in s.queues for r in q.req_queue + q.bg_queue)
-                   for s in space.states]
+        wait = [prop.waits(cfg, s, u) for s in space.states]
+        waiting = [w is not None for w in wait]
+        by_choice = [w == "queued" for w in wait]
 
         def tolerates(unfair, i, u=u):
             return fairness.tolerates({class_of[c] for c in unfair}, space.states[i], u)
-        lasso = fair_lasso(space, waiting, enabled, tolerates)
+        lasso = fair_lasso(space, waiting, enabled, tolerates, visit=by_choice)
         if lasso is not None and (best is None or space.depth[lasso[0]] < space.depth[best[1][0]]):
             best = (u, lasso)
     if best is None:
@@ -243,7 +247,7 @@ def _liveness(variant: Variant, scope, model, space, canonical, run, symmetry: b
     u, (entry, cycle) = best
     prefix = concrete_path(model, space, entry, canonical)
     loop = [edge_action(model, space, a, b, canonical) for a, b in zip(cycle, cycle[1:])]
-    run.findings["flow.eventually_dispatched"] = Finding(
+    run.findings[prop.id] = Finding(
         prefix + loop, cycle_start=len(prefix),
         note=f"request {u} waits forever on a fair run ({scope.fairness}): " +
              ("the cycle repeats forever" if loop else "the last state stutters forever "

@@ -65,7 +65,8 @@ def _tour(graph: nx.DiGraph, start: int, targets: list) -> list[int]:
     return walk
 
 
-def fair_lasso(space, waiting: list[bool], enabled, tolerates=None) -> tuple[int, list[int]] | None:
+def fair_lasso(space, waiting: list[bool], enabled, tolerates=None,
+               visit: list[bool] | None = None) -> tuple[int, list[int]] | None:
     """A fair lasso inside the states where ``waiting`` holds, or None.
 
     Returns ``(entry, cycle_nodes)``: the cycle starts and ends at ``entry``
@@ -74,7 +75,9 @@ def fair_lasso(space, waiting: list[bool], enabled, tolerates=None) -> tuple[int
     fairness class ids enabled in state i; edges carry their class in
     ``space.fair``. ``tolerates(unfair_ids, i)`` says whether a cycle through
     state i may leave the classes ``unfair_ids`` enabled forever and untaken
-    (default: none may, plain weak fairness). Shallowest entry first.
+    (default: none may, plain weak fairness). With ``visit``, the cycle must pass
+    a state where ``visit`` holds (a stutter must be one): an acceptance condition
+    met again and again. Shallowest entry first.
     """
     if tolerates is None:
         def tolerates(unfair, i):
@@ -88,7 +91,8 @@ def fair_lasso(space, waiting: list[bool], enabled, tolerates=None) -> tuple[int
             if cid >= 0:
                 edge_classes.setdefault((s, d), set()).add(cid)
     # Stuttering: a waiting state may stay forever when what is enabled there may stay untaken.
-    stutters = [i for i in range(len(space.states)) if waiting[i] and tolerates(set(enabled(i)), i)]
+    stutters = [i for i in range(len(space.states))
+                if waiting[i] and (visit is None or visit[i]) and tolerates(set(enabled(i)), i)]
     best = None
     if stutters:
         i = min(stutters, key=lambda i: space.depth[i])
@@ -99,10 +103,15 @@ def fair_lasso(space, waiting: list[bool], enabled, tolerates=None) -> tuple[int
             if not graph.has_edge(only, only):
                 continue
         sub = graph.subgraph(comp)
+        targets = []
+        if visit is not None:
+            accepting = next((i for i in comp if visit[i]), None)
+            if accepting is None:
+                continue
+            targets.append(accepting)
         classes = set()
         for i in comp:
             classes |= enabled(i)
-        targets = []
         unfair = set()
         for cid in sorted(classes):
             off = next((i for i in comp if cid not in enabled(i)), None)

@@ -30,6 +30,7 @@ from bufring.model.traces import CYCLE_MARKER, read_trace, run_trace
 from bufring.model.variant import V2
 from bufring.specs import catalog
 from bufring.specs.catalog import CATALOG, Kind
+from bufring.specs.explain import explain
 from bufring.specs.scopes import BY_NAME, DEFAULT_SCOPES, Scope, _cfg, bufring
 
 SMALL = ("register", "legacy", "race", "null-payload")
@@ -44,6 +45,7 @@ COUNTS = {
     "legacy": (791, 2006, 11, 151, 390),
     "race": (817, 1729, 18, 817, 1729),
     "background": (7235, 17924, 32, 3651, 9220),
+    "background-limit": (623, 1862, 12, 123, 366),
     "interleave": (4113, 9026, 38, 2097, 4610),
     "fetch-on-register": (4977, 13730, 26, 977, 2722),
 }
@@ -72,6 +74,8 @@ SCOPE_VERDICTS = {
              (R, 15), (R, 3), U, (R, 2)],
     "background": [H, H, H, H, H, H, VAC, VAC, VAC, VAC, H, VAC, H, H, H, VAC, VAC, VAC, H, (R, 4),
                    U, (R, 16), U, (R, 5), (R, 3)],
+    "background-limit": [VAC, VAC, VAC, VAC, VAC, H, VAC, VAC, VAC, H, H, (V, 2), VAC, VAC, VAC,
+                         (V, 6), VAC, (V, 6), H, U, U, U, U, U, U],
     "interleave": [H, H, H, H, H, H, VAC, VAC, VAC, H, H, (V, 2), H, H, H, (V, 4), H, H, H, (R, 5),
                    (R, 4), (R, 29), U, (R, 6), (R, 2)],
     "fetch-on-register": [H, H, H, H, H, H, VAC, VAC, VAC, H, H, (V, 2), H, H, H, (V, 5), H, H,
@@ -95,6 +99,13 @@ SCOPE_VERDICTS = {
 #   the base kernel (also violated in "legacy"), not the patch; the patch's own case
 #   (-ENOBUFS at the head blocks a request without payload behind it, §4.3) shows only in
 #   fetch-on-register (5 steps) or with 4 requests alive (7 steps, not a default scope).
+# * flow.work_conserving and flow.eventually_dispatched in "background-limit", 6 steps each
+#   (not the shortest overall): three bg requests, max_background 2; the commit of one
+#   runs fuse_uring_req_end(), whose flush still sees fc->active_background at the limit
+#   (fuse_request_end() drops it only afterwards, §4.4) while the queue has another active
+#   bg request; the third stays in the bg list beside an idle entry although the limits
+#   now let it go, until this queue's next bg arrival or bg end (forever, if the other bg
+#   request is never answered: some_unanswered). Right by the code's order.
 # * flow.fifo "enobufs", 5 steps: a request without payload passes a payload request
 #   waiting for a buffer (§5.2 step 5): the order change the patch introduces.
 # * ring.never_full_on_recycle / count_bounded hold: no path recycles twice (§4.3, §10).
@@ -486,8 +497,9 @@ def test_deadlock_recheck_that_hits_the_state_cap_is_undecided_not_stuck():
     scope = dataclasses.replace(BY_NAME["ring"], max_states=1)
     start = run_actions(V2, scope.config, [bufring(nbufs=3), Request(0, 1, True), Request(0, 2, True)])[-1][2]
     assert len(start.queues[0][1].req_queue) == 1          # one commit of request 1 drains it
-    assert explore_mod._drains_with_more_arrivals(V2, scope, start, None) is None
-    assert explore_mod._drains_with_more_arrivals(V2, BY_NAME["ring"], start, None) is True
+    deadlock = catalog.get("flow.no_deadlock")
+    assert explore_mod._drains_with_more_arrivals(V2, scope, start, None, deadlock) is None
+    assert explore_mod._drains_with_more_arrivals(V2, BY_NAME["ring"], start, None, deadlock) is True
 
 
 def test_deadlock_candidate_whose_recheck_is_undecided_gives_unknown_not_violated(monkeypatch):
@@ -534,7 +546,8 @@ def test_some_unanswered_finds_a_stuck_request_holding_a_queued_one_back_on_v2(t
     trace = read_trace(v.trace)
     assert [OP_NAMES[type(s.action)] for s in trace.steps] == ["register", "request", "request", "register"]
     assert trace.cycle_start == 4 and "some_unanswered" in Path(v.trace).read_text()
-    assert main(["replay", v.trace]) == 0
+    code, err = replay_exit(v.trace)
+    assert replayed_as_recorded(code, err), err
 
 
 def test_some_unanswered_does_not_blame_a_queue_whose_every_entry_is_stuck(tmp_path):
@@ -544,3 +557,23 @@ def test_some_unanswered_does_not_blame_a_queue_whose_every_entry_is_stuck(tmp_p
                                               payloads=(True,)))
     res = explore(V2, [one], [catalog.get("flow.eventually_dispatched")], out_dir=tmp_path)
     assert res.verdicts[0].status is not Status.VIOLATED
+
+
+# --- background waits the limits do not impose ---------------------------------------------------
+
+def test_background_limit_scope_shows_a_bg_request_waiting_while_the_limits_let_it_go(tmp_path):
+    scope = BY_NAME["background-limit"]
+    assert scope.config.max_background > 1 and scope.env.max_ents > 1 and scope.env.background
+    props = [catalog.get("flow.work_conserving"), catalog.get("flow.eventually_dispatched")]
+    res = explore(V2, [scope], props, out_dir=tmp_path)
+    for v in res.verdicts:
+        assert v.status is Status.VIOLATED and v.length == 6
+        code, err = replay_exit(v.trace)
+        assert replayed_as_recorded(code, err), err
+    trace = read_trace(res.verdicts[0].trace)
+    steps = run_actions(V2, trace.config, [s.action for s in trace.steps])
+    state = steps[-1].post
+    (_, q), = state.queues
+    assert q.avail and [r.unique for r in q.bg_queue] == [3] and not q.req_queue
+    assert state.active_background < scope.config.max_background      # the limits allow it
+    assert "bg list although the limits let it go" in explain(props[0], trace.config, steps)

@@ -196,3 +196,17 @@ def test_stutter_is_fair_when_every_enabled_class_is_tolerated():
     space = space_of(2, [(0, 1)])
     assert fair_lasso(space, [False, True], always(3)) is None
     assert fair_lasso(space, [False, True], always(3), tolerating(3)) == (1, [1])
+
+
+def test_visit_requires_the_cycle_to_pass_an_accepting_state():
+    space = space_of(4, [(0, 1), (1, 2), (2, 1), (0, 3), (3, 3)])
+    visit = [False, False, True, False]
+    entry, cycle = fair_lasso(space, [False, True, True, True], always(), visit=visit)
+    assert entry == 1 and 2 in cycle                          # the 1-2 cycle passes state 2
+    assert fair_lasso(space, [False, True, True, True], always(0), visit=[False] * 4) is None
+
+
+def test_visit_rules_out_stutters_in_states_that_do_not_accept():
+    space = space_of(2, [(0, 1)])
+    assert fair_lasso(space, [False, True], always(), visit=[False, False]) is None
+    assert fair_lasso(space, [False, True], always(), visit=[False, True]) == (1, [1])
