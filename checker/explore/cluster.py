@@ -5,7 +5,8 @@ Imported only when a cluster address is given (``--cluster ADDRESS`` or the
 loaded otherwise. The search is the one of ``checker.explore.parallel``: each
 batch of frontier states becomes a Dask task, merged in order; the job (model, checks) is
 sent to the workers once per scope. Workers need bufring installed (the same
-version), as for any Dask task that calls a library.
+version), as for any Dask task that calls a library; variants and properties
+from users' files travel by value.
 
 Why Dask and not Ray: Dask distributed is pure Python from PyPI (no compiled
 wheels per platform), gives an in-process ``LocalCluster`` the tests use without
@@ -16,11 +17,14 @@ store, which this search does not use.
 from __future__ import annotations
 
 import os
+import sys
 
 from bufring.model.errors import BadInput
 
 ENV_VAR = "DASK_SCHEDULER_ADDRESS"
 CONNECT_TIMEOUT = "10s"
+USER_MODULES = "bufring_user_"
+"""Prefix of the modules ``model.userfile`` makes of users' variant and property files."""
 
 
 def cluster_address(flag: str | None) -> str | None:
@@ -53,6 +57,10 @@ class DaskPool:
     def __init__(self, job, address: str, expand):
         self.expand = expand                      # parallel.expand, the task
         self.client = connect(address)
+        import cloudpickle                        # Dask's pickler: send users' files by value,
+        for name, module in list(sys.modules.items()):   # workers cannot import them
+            if name.startswith(USER_MODULES):
+                cloudpickle.register_pickle_by_value(module)
         self.workers = max(1, sum(w.get("nthreads", 1) for w in
                                   self.client.scheduler_info()["workers"].values()))
         [self.job] = self.client.scatter([job], broadcast=True, hash=False)

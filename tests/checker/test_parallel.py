@@ -100,3 +100,19 @@ def test_without_a_cluster_nothing_of_dask_is_imported(tmp_path, monkeypatch):
                           text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_users_property_file_runs_on_the_cluster(tmp_path, local_cluster):
+    from bufring.specs.user import select_properties
+    path = tmp_path / "mine.py"
+    path.write_text(
+        "from bufring.specs.catalog import Kind, Property\n"
+        "def at_most_one_queued(cfg, state):\n"
+        "    return all(len(q.req_queue) <= 1 for _, q in state.queues)\n"
+        "MINE = Property('user.at_most_one_queued', Kind.INVARIANT, 'one queued', 'at most one queued request',\n"
+        "                'test', check_state=at_most_one_queued)\n")
+    props = select_properties([f"{path}:MINE"])
+    one = explore_scope(V2, BY_NAME["enobufs"], props, jobs=1)
+    dask = explore_scope(V2, BY_NAME["enobufs"], props, cluster=local_cluster)
+    assert dask.workers == 2 and summary(dask) == summary(one)
+    assert "user.at_most_one_queued" in one.findings
