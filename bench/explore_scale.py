@@ -8,7 +8,8 @@ Usage (from the repository root, in the project's venv with the ``test`` extra):
 
 Without ``--before`` the "before" columns are left out. Every measurement runs in
 its own subprocess (so peak RSS is that run's alone); the "before" children import
-bufring from the ``--before`` checkout instead of the installed one. Per rung:
+bufring from the ``--before`` checkout, the others from the checkout this script is
+in (not from wherever bufring is installed). Per rung:
 
 * ``bfs``: the bare search (no checks, edges kept), before and after: states per
   CPU second of the process, and bytes per state = (peak RSS - RSS after imports)
@@ -70,8 +71,8 @@ def rungs() -> dict:
 # --- children ------------------------------------------------------------------------------------
 
 def use_checkout(folder: str) -> None:
-    """Import ``bufring`` from another checkout: a ``bufring`` folder of links to its
-    three packages, first on sys.path, and the installed (editable) finder removed."""
+    """Import ``bufring`` from the checkout ``folder``: a ``bufring`` folder of links to
+    its three packages, first on sys.path, and an editable install's finder removed."""
     shim = Path(tempfile.mkdtemp(prefix="bufring-before-")) / "bufring"
     shim.mkdir()
     for part in ("model", "specs", "checker"):
@@ -200,8 +201,7 @@ def main() -> int:
     a = ap.parse_args()
     if a.child:
         mode, rung, *before = a.child
-        if before:
-            use_checkout(before[0])
+        use_checkout(before[0] if before else str(Path(__file__).resolve().parents[1]))
         print(json.dumps(child(mode, rung)))
         return 0
     if a.default_scopes:
