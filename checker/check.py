@@ -36,7 +36,7 @@ from bufring.specs.scopes import DEFAULT_SCOPES, Scope
 
 @dataclass
 class VariantCheck:
-    variant: object
+    variant: Variant
     verdicts: list                        # combined, one per property
     engine_verdicts: dict                 # engine -> list of Verdict
     runs: list                            # explore's per-scope cost

@@ -121,7 +121,7 @@ class ReplayResult:
     trace: Trace
     results: list[StepResult] = field(default_factory=list)
     cycle_closes: bool | None = None    # a lasso's last state equals its cycle's first
-    variant: Any = None                 # the variant it was replayed on
+    variant: Variant | None = None      # the variant it was replayed on
 
     @property
     def first_mismatch(self) -> StepResult | None:

@@ -80,7 +80,7 @@ def check_property(trace_path: str | Path, prop_id: str, variant_spec: str | Non
                              f"step {i + 1} (line {step.line} of {trace_path}): {prop.meaning}")
 
 
-def _skip_unless_valid(trace, variant, what: str) -> None:
+def _skip_unless_valid(trace, variant: Variant, what: str) -> None:
     """On another variant than the trace's own, the same actions may not form a valid
     run (a request's unique is still in use there): the test does not apply."""
     import pytest
@@ -95,7 +95,7 @@ RULE_HOOKS = ("gate_rules", "bufring_setup_rules", "ent_bufring_rules", "ent_leg
 """The variant hooks that hold REGISTER rules (``model.variant``)."""
 
 
-def added_rule_rejecting(variant, own, vector: dict) -> str | None:
+def added_rule_rejecting(variant: Variant, own: Variant, vector: dict) -> str | None:
     """The name of a REGISTER rule that ``variant`` has and ``own`` lacks and that
     rejects the vector's REGISTER, or None."""
     from bufring.model.cint import CONCRETE

@@ -77,7 +77,7 @@ def provable(prop_ids=None) -> tuple[Property, ...]:
 class _Run:
     """One variant's prove run: options, the query log, shared results."""
 
-    variant: object
+    variant: Variant
     width: int
     timeout: float
     out: Path
