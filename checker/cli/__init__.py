@@ -85,9 +85,12 @@ def entry() -> None:
             print("bufring: interrupted", file=sys.stderr, flush=True)
         os._exit(EXIT_INTERRUPTED)
 
+    interrupted = threading.Event()
+
     def interrupt(signum, frame):
         # Objects half-built when the signal lands (z3's) complain from __del__ while
         # the stack unwinds; that is not news to the user who pressed Ctrl-C.
+        interrupted.set()
         sys.unraisablehook = lambda unraisable: None
         raise KeyboardInterrupt
 
@@ -95,7 +98,17 @@ def entry() -> None:
         signal.signal(signal.SIGINT, interrupt)
         signal.set_wakeup_fd(write_end)
         threading.Thread(target=watch, name="bufring-sigint", daemon=True).start()
-    code = main()
+    try:
+        code = main()
+    except BaseException:
+        if not interrupted.is_set():
+            raise
+        code = EXIT_INTERRUPTED
+    if interrupted.is_set() and code != EXIT_INTERRUPTED:
+        # A library caught the KeyboardInterrupt and failed otherwise (hypothesis
+        # reports a half-drawn example as flaky): the user's Ctrl-C decides.
+        print("bufring: interrupted", file=sys.stderr)
+        code = EXIT_INTERRUPTED
     if code == EXIT_INTERRUPTED:
         reported.set()
         sys.stdout.flush()

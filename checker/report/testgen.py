@@ -7,8 +7,8 @@ Inputs, under ``--from DIR`` (default ``bufring-out/``), one folder per variant:
 * ``DIR/<variant>/register-vectors.json``: SMT boundary vectors, a list of
   ``{"rule", "side": "accepted"|"rejected", "config", "register", "expect": {"ret", "nbufs"}}``.
 
-Outputs, under ``--out DIR`` (default ``bufring-tests/``), written to a temporary
-folder first and moved into place whole:
+Outputs, under ``--out DIR`` (default ``bufring-tests/``), made in a temporary
+folder first and moved in when all are made (``checker.report.outdir`` rules):
 
 * ``traces/<variant>/<property-id>.jsonl``: each trace with ``expect`` on every step
   (recomputed on the model of its variant), and ``traces/<variant>/vectors/*.jsonl``,
