@@ -113,7 +113,7 @@ def cmd_fuzz(args, out, err) -> int:
         raise BadInput("--out", None, None, f"cannot create {args.out}: {e.strerror}") from None
     db = _database(args)
     if args.impl is not None:
-        return _conformance(args, variants, db, out, err)
+        return _conformance(args, variants, props, db, out, err)
     from bufring.checker.fuzz.fuzzer import FuzzOptions, fuzz
     from bufring.checker.verdict import exit_code
     options = FuzzOptions(examples=args.examples or FuzzOptions.examples,
@@ -145,7 +145,7 @@ def _table(result, out) -> None:
     console_for(out).print(table)
 
 
-def _conformance(args, variants, db, out, err) -> int:
+def _conformance(args, variants, props, db, out, err) -> int:
     from bufring.checker.fuzz.conformance import ConformanceOptions, check_conformance
     from bufring.checker.fuzz.impl_adapter import open_adapter
     if len(variants) != 1:
@@ -154,7 +154,8 @@ def _conformance(args, variants, db, out, err) -> int:
     adapter = open_adapter(args.impl, timeout=args.timeout)
     options = ConformanceOptions(examples=args.examples or ConformanceOptions.examples,
                                  steps=args.steps or ConformanceOptions.steps, seed=args.seed,
-                                 compare_warnings=args.compare_warnings, database=db)
+                                 compare_warnings=args.compare_warnings, database=db,
+                                 properties=props)
     try:
         result = check_conformance(variant, adapter, options=options, out=args.out,
                                    progress=_progress(err))
@@ -179,6 +180,11 @@ def render_conformance(result, out) -> None:
                   f"{result.variant}: {s.runs} runs, {s.steps} steps, {s.seconds():.1f} s")
     for reason, n in result.stats.skipped_configs.items():
         console.print(f"  skipped {n} run(s): the implementation declined the config: {reason}")
+    if result.coverage is not None:
+        cov = result.coverage.to_json()
+        missing = [c["class"] for c in cov["situations"] if not c["reached"]]
+        console.print(f"  situations reached: {cov['situations_reached']} of {cov['situations_total']}"
+                      + (f"; not reached: {', '.join(missing)}" if missing else ""))
     console.print(f"  {result.message}")
     d = result.divergence
     if d is None:

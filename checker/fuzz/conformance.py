@@ -20,14 +20,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 from hypothesis import reject
+from hypothesis.errors import Unsatisfiable
 
-from bufring.checker.fuzz.gen import CONFORMANCE, GenOptions
+from bufring.checker.fuzz.gen import CONFORMANCE, NO_FOCUS, GenOptions
 from bufring.checker.fuzz.machine import BufringMachine, RunStats, run_machine
 from bufring.checker.judge import run_actions
 from bufring.checker.fuzz.shrink import shrink
+from bufring.checker.fuzz.situations import Coverage
 from bufring.checker.fuzz.impl_adapter import Adapter, CannotRun, ImplFailure
 from bufring.model.actions import OP_NAMES
 from bufring.model.config import Config
+from bufring.specs.catalog import CATALOG
 from bufring.model.traces import (DISPATCH_KEYS, OP_KEYS, action_json, expect_of, read_trace,
                                   run_trace, write_trace)
 from bufring.model.variant import Variant
@@ -46,6 +49,7 @@ class ConformanceOptions:
     compare_warnings: bool = False
     gen: GenOptions = CONFORMANCE
     database: object = None
+    properties: tuple = CATALOG       # whose premises are situation classes to cover
 
 
 @dataclass
@@ -86,6 +90,7 @@ class ConformanceResult:
     config: Config | None = None
     message: str = ""
     problems: list = field(default_factory=list)
+    coverage: Coverage | None = None    # the situation classes the runs reached
 
     def exit_code(self) -> int:
         return {"conforms": 0, "diverges": 1, "cannot-run": 2, "inconclusive": 3}[self.verdict]
@@ -98,7 +103,8 @@ class ConformanceResult:
                 "config": self.config.to_json() if self.config else None,
                 "coverage": {"runs": self.stats.runs, "steps": self.stats.steps,
                              "seconds": self.stats.seconds(),
-                             "skipped_configs": dict(self.stats.skipped_configs)},
+                             "skipped_configs": dict(self.stats.skipped_configs),
+                             **(self.coverage.to_json() if self.coverage else {})},
                 "message": self.message}
 
 
@@ -207,39 +213,112 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name)[:40] or "impl"
 
 
+FREE_SHARE = 4
+"""The first 1/FREE_SHARE of the examples run as drawn, without a focus."""
+FOCUS_EXAMPLES = 4
+"""Examples of one focused batch."""
+FOCUS_TRIES = 2
+"""Focused batches per situation class not yet reached before the budget moves on."""
+
+
+def _batches(coverage: Coverage, examples: int, first: list[str], tries: dict[str, int]):
+    """``(focus class or None, examples)`` of each Hypothesis run, decided as the
+    coverage grows: the batches of earlier divergences (from the database) first,
+    then a quarter of the budget as drawn, then small batches aimed at each class
+    not reached yet (at most FOCUS_TRIES each, counted in ``tries``), then half of
+    what is left aimed at the classes reached least often (a corner reached once is
+    seldom where a deviation shows), then the rest as drawn."""
+    left = examples
+    for name in first:
+        yield name, FOCUS_EXAMPLES
+    free = max(1, examples // FREE_SHARE)
+    yield None, free
+    left -= free
+    while left > 0:
+        todo = [n for n in coverage.uncovered() if tries.get(n, 0) < FOCUS_TRIES]
+        if not todo:
+            break
+        tries[todo[0]] = tries.get(todo[0], 0) + 1
+        batch = min(FOCUS_EXAMPLES, left)
+        yield todo[0], batch
+        left -= batch
+    rare = left // 2
+    while rare > 0:
+        reached = [n for n in coverage.names if coverage.count(n)]
+        if not reached:
+            break
+        name = min(reached, key=lambda n: (coverage.count(n), tries.get(n, 0)))
+        tries[name] = tries.get(name, 0) + 1
+        batch = min(FOCUS_EXAMPLES, rare)
+        yield name, batch
+        rare -= batch
+        left -= batch
+    if left > 0:
+        yield None, left
+
+
 def check_conformance(variant: Variant, adapter: Adapter, *, options: ConformanceOptions = ConformanceOptions(),
                       out: str | Path = "bufring-out",
                       progress: Callable[[dict], None] | None = None) -> ConformanceResult:
-    """Does ``adapter``'s implementation behave as ``variant`` of the model?"""
+    """Does ``adapter``'s implementation behave as ``variant`` of the model?
+
+    The examples are spent in batches (:func:`_batches`), each a Hypothesis run whose
+    runs all aim at one situation class (``checker.fuzz.situations``) or at none; the
+    result's coverage says which classes the runs reached. A divergence is kept in the
+    example database under its batch's key, and that batch runs first next time."""
     stats = RunStats()
     sink: dict = {}
-    machine = type("ConformanceMachine", (ConformanceMachine,), {
-        "variant": variant, "options": options.gen, "stats": stats, "adapter": adapter,
-        "compare_warnings": options.compare_warnings, "sink": sink})
+    coverage = Coverage(options.properties)
     key = f"fuzz-conformance|{variant.name}|{adapter.name}|{options.compare_warnings}"
+    db = options.database
+    marker = f"{key}|focus".encode()
+    first = [] if db is None else [v.decode() for v in db.fetch(marker)]
+    first = [n for n in first if n in coverage.names]
+
+    def result(verdict: str, **kw) -> ConformanceResult:
+        return ConformanceResult(verdict, adapter.name, variant.name, stats, coverage=coverage, **kw)
+
+    tries: dict[str, int] = {}
     try:
-        run_machine(machine, examples=options.examples, steps=options.steps, seed=options.seed,
-                    database=options.database, key=key)
+        for i, (name, examples) in enumerate(_batches(coverage, options.examples, first, tries)):
+            machine = type("ConformanceMachine", (ConformanceMachine,), {
+                "variant": variant, "options": options.gen, "stats": stats, "adapter": adapter,
+                "compare_warnings": options.compare_warnings, "sink": sink, "coverage": coverage,
+                "focus": coverage.focus(name) if name else NO_FOCUS})
+            sink["focus"] = name
+            try:
+                run_machine(machine, examples=examples, steps=options.steps,
+                            seed=None if options.seed is None else options.seed + i,
+                            database=db, key=key if name is None else f"{key}|{name}")
+            except Unsatisfiable:          # the implementation declined every config drawn
+                if name is None and stats.runs == 0:
+                    break
+                tries[name] = FOCUS_TRIES
     except CannotRun as e:
-        return ConformanceResult("cannot-run", adapter.name, variant.name, stats, message=str(e))
+        return result("cannot-run", message=str(e))
     except BaseException as e:  # noqa: BLE001 - Hypothesis raises one error or a group
         if isinstance(e, KeyboardInterrupt):
             raise
         inner = _cannot_run(e)
         if inner is not None:
-            return ConformanceResult("cannot-run", adapter.name, variant.name, stats, message=str(inner))
+            return result("cannot-run", message=str(inner))
         if "finding" not in sink and stats.runs > 0:
             raise
+    if db is not None:
+        for old in db.fetch(marker):
+            db.delete(marker, old)
+        if "finding" in sink and sink["focus"] is not None:
+            db.save(marker, sink["focus"].encode())
     if "finding" not in sink:
         if stats.runs == 0:
             reasons = "; ".join(f"{r} ({n}x)" for r, n in stats.skipped_configs.items())
-            return ConformanceResult("inconclusive", adapter.name, variant.name, stats,
-                                     message=f"the implementation declined every config: {reasons}")
-        return ConformanceResult("conforms", adapter.name, variant.name, stats,
-                                 message=f"no divergence in {stats.runs} runs ({stats.steps} steps)")
+            return result("inconclusive", message=f"the implementation declined every config: {reasons}")
+        return result("conforms", message=f"no divergence in {stats.runs} runs ({stats.steps} steps)")
     if progress:
         progress({"event": "shrinking"})
-    return _report(variant, adapter, sink["finding"], options, stats, Path(out))
+    found = _report(variant, adapter, sink["finding"], options, stats, Path(out))
+    found.coverage = coverage
+    return found
 
 
 def _cannot_run(e: BaseException):

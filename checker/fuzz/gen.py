@@ -26,7 +26,7 @@ from bufring.model.state import EntState, State, get_queue
 from bufring.model.uapi import (MAX_RW_COUNT, NBUFS_MAX, REQ_HEADER_SZ,
                                 TASK_SIZE_MAX)
 
-__all__ = ["GenOptions", "CONFORMANCE", "DEEP", "configs", "nbufs_cap", "draw_register",
+__all__ = ["GenOptions", "Focus", "NO_FOCUS", "CONFORMANCE", "DEEP", "configs", "nbufs_cap", "draw_register",
            "make_request", "make_commit", "REQUEST_ARGS", "COMMIT_ARGS", "held_uniques",
            "INVALID_CLASSES"]
 
@@ -46,14 +46,49 @@ CONFORMANCE = GenOptions(max_queues=2, deep=False)
 DEEP = GenOptions(max_queues=6, deep=True, max_registers=8)
 
 
+@dataclass(frozen=True)
+class Focus:
+    """What one run aims at: the generator's draws that a situation class needs
+    (``checker.fuzz.situations``), forced; ``None``/``False`` leaves a draw as it is.
+
+    The conformance driver picks a focus per run from the classes not yet covered,
+    so that its budget goes to what it has not seen; ``NO_FOCUS`` draws as usual.
+    """
+
+    counter_bits: int | None = None
+    start: str | None = None              # counter_start kind: zero, wrap_at_setup, near_wrap
+    max_background: int | None = None
+    max_payload_sz: int | None = None
+    fetch_on_register: bool | None = None
+    nr_queues: int | None = None
+    region: str | None = None             # payload_zero, headers_zero, payload_top, headers_top,
+                                          # legacy_payload_zero, legacy_headers_zero, legacy_top
+    nbufs: str | None = None              # one, all_room, u16_max
+    invalid: str | None = None            # a REGISTER class of INVALID_CLASSES, or "combo"
+    background: bool = False              # requests mostly background
+    payload: bool = False                 # requests mostly with payload
+    unique_base: int | None = None        # index into the machine's UNIQUE_BASES
+
+
+NO_FOCUS = Focus()
+
+
 # --- configs ---------------------------------------------------------------------------
 
+def _or(value, drawn):
+    """A focus field when it is set, else the drawn value."""
+    return drawn if value is None else value
+
+
 @st.composite
-def configs(draw, options: GenOptions = CONFORMANCE) -> Config:
-    """A run configuration: widths 3..32, starts near the wrap, small payload sizes."""
-    bits = draw(st.one_of(st.sampled_from([32, 3, 4, 5, 8, 16]), st.integers(3, 32)))
+def configs(draw, options: GenOptions = CONFORMANCE, focus: Focus = NO_FOCUS) -> Config:
+    """A run configuration: widths 3..32 (any of 1..32 under a focus), starts near
+    the wrap, small payload sizes."""
+    bits = _or(focus.counter_bits, draw(st.one_of(st.sampled_from([32, 3, 4, 5, 8, 16]),
+                                                  st.integers(3, 32))))
     span = 1 << bits
-    kind = draw(st.sampled_from(["zero", "wrap_at_setup", "near_wrap", "wrap_at_setup", "any"]))
+    kind = _or(focus.start, draw(st.sampled_from(["zero", "wrap_at_setup", "near_wrap",
+                                                  "wrap_at_setup", "any"])))
     if kind == "zero":
         start = 0
     elif kind == "wrap_at_setup":
@@ -65,12 +100,12 @@ def configs(draw, options: GenOptions = CONFORMANCE) -> Config:
     else:
         start = draw(st.integers(0, span - 2))
     return Config(
-        nr_queues=draw(st.one_of(st.just(1), st.integers(1, options.max_queues))),
-        max_payload_sz=draw(st.sampled_from([8192, 12288, 16384, 131072])),
-        max_background=draw(st.one_of(st.integers(0, 2), st.integers(0, 12))),
+        nr_queues=_or(focus.nr_queues, draw(st.one_of(st.just(1), st.integers(1, options.max_queues)))),
+        max_payload_sz=_or(focus.max_payload_sz, draw(st.sampled_from([8192, 12288, 16384, 131072]))),
+        max_background=_or(focus.max_background, draw(st.one_of(st.integers(0, 2), st.integers(0, 12)))),
         counter_bits=bits,
         counter_start=start,
-        fetch_on_register=draw(st.booleans()),
+        fetch_on_register=_or(focus.fetch_on_register, draw(st.booleans())),
     )
 
 
@@ -105,10 +140,13 @@ COMBOS = (
 )
 
 
-def _region_base(data, where: str, qid: int, length: int, options: GenOptions) -> int:
+def _region_base(data, where: str, qid: int, length: int, options: GenOptions,
+                 focus: Focus = NO_FOCUS) -> int:
     """A user address for a region: ordinary, at the very top of user space, or 0."""
     kinds = ["normal", "top"] + (["zero"] if options.deep else [])
     kind = data.draw(st.sampled_from(kinds), label=f"{where} base")
+    if focus.region in (f"{where}_zero", f"{where}_top"):
+        kind = focus.region.rpartition("_")[2]
     if kind == "top" and length <= TASK_SIZE_MAX:
         return TASK_SIZE_MAX - length
     if kind == "zero":
@@ -116,12 +154,14 @@ def _region_base(data, where: str, qid: int, length: int, options: GenOptions) -
     return (0x10000000 if where == "headers" else 0x40000000) * (qid + 1)
 
 
-def _new_bufring(data, cfg: Config, qid: int, options: GenOptions) -> dict:
+def _new_bufring(data, cfg: Config, qid: int, options: GenOptions, focus: Focus = NO_FOCUS) -> dict:
     """A layout that creates a buffer ring: headers >= 288 * depth, buf_size >=
     max_payload_sz, payload = nbufs * buf_size (sometimes with trailing bytes)."""
     depth_max = 1024 if options.deep and data.draw(st.integers(0, 7)) == 0 else 6
     depth = data.draw(st.integers(1, depth_max), label="queue_depth")
     buf_size = cfg.max_payload_sz + data.draw(st.sampled_from([0, 4096, 1]), label="buf_size extra")
+    if focus.nbufs == "u16_max":
+        buf_size = cfg.max_payload_sz
     cap = nbufs_cap(cfg)
     # deep runs: now and then a large ring, rarely the largest the rules allow (65535);
     # the catalog's ring predicates cost O(nbufs) per step, so large rings stay rare
@@ -136,16 +176,19 @@ def _new_bufring(data, cfg: Config, qid: int, options: GenOptions) -> dict:
         nbufs = nb_max
     else:
         nbufs = data.draw(st.integers(1, nb_max), label="nbufs")
+    if focus.nbufs is not None:
+        room = max(1, min(cap, (MAX_RW_COUNT - depth * REQ_HEADER_SZ) // buf_size))
+        nbufs = {"one": 1, "all_room": room, "u16_max": min(room, NBUFS_MAX)}[focus.nbufs]
     trailing = data.draw(st.sampled_from([0, buf_size - 1, 1]), label="trailing bytes")
     headers_len = depth * REQ_HEADER_SZ + data.draw(st.sampled_from([0, REQ_HEADER_SZ, 1]))
     payload_len = nbufs * buf_size + trailing
     return dict(qid=qid, flags=1, buf_index=data.draw(st.integers(0, depth - 1), label="buf_index"),
                 queue_depth=depth, buf_size=buf_size,
-                headers=(_region_base(data, "headers", qid, headers_len, options), headers_len),
-                payload=(_region_base(data, "payload", qid, payload_len, options), payload_len))
+                headers=(_region_base(data, "headers", qid, headers_len, options, focus), headers_len),
+                payload=(_region_base(data, "payload", qid, payload_len, options, focus), payload_len))
 
 
-def _legacy(data, cfg: Config, qid: int, options: GenOptions) -> dict:
+def _legacy(data, cfg: Config, qid: int, options: GenOptions, focus: Focus = NO_FOCUS) -> dict:
     """A legacy (flags 0) REGISTER with its own 288-byte header and payload iovecs."""
     k = data.draw(st.integers(0, 63), label="legacy slot")
     headers_len = REQ_HEADER_SZ + data.draw(st.sampled_from([0, 1, 4096]))
@@ -154,6 +197,12 @@ def _legacy(data, cfg: Config, qid: int, options: GenOptions) -> dict:
     pbase = 0x800000000 * (qid + 1) + k * 0x100000
     if options.deep and data.draw(st.integers(0, 15)) == 0:
         pbase = 0
+    if focus.region == "legacy_payload_zero":
+        pbase = 0
+    elif focus.region == "legacy_headers_zero":
+        hbase = 0
+    elif focus.region == "legacy_top":
+        pbase = TASK_SIZE_MAX - payload_len
     return dict(qid=qid, flags=0, buf_index=0, queue_depth=0, buf_size=0,
                 headers=(hbase, headers_len), payload=(pbase, payload_len))
 
@@ -176,7 +225,7 @@ def _join_existing(data, state: State, qid: int) -> dict:
     return args
 
 
-def _valid(data, cfg: Config, state: State, options: GenOptions) -> dict:
+def _valid(data, cfg: Config, state: State, options: GenOptions, focus: Focus = NO_FOCUS) -> dict:
     missing = [qid for qid in range(cfg.nr_queues) if get_queue(state, qid) is None]
     if missing and data.draw(st.integers(0, 4), label="new queue first") != 4:
         qid = missing[0]
@@ -184,11 +233,12 @@ def _valid(data, cfg: Config, state: State, options: GenOptions) -> dict:
         qid = data.draw(st.integers(0, cfg.nr_queues - 1), label="qid")
     q = get_queue(state, qid)
     if q is None:
-        if data.draw(st.integers(0, 4), label="legacy queue") == 4:
-            return _legacy(data, cfg, qid, options)
-        return _new_bufring(data, cfg, qid, options)
+        legacy = data.draw(st.integers(0, 4), label="legacy queue") == 4
+        if legacy or (focus.region or "").startswith("legacy"):
+            return _legacy(data, cfg, qid, options, focus)
+        return _new_bufring(data, cfg, qid, options, focus)
     if q.bufring is None:
-        return _legacy(data, cfg, qid, options)
+        return _legacy(data, cfg, qid, options, focus)
     return _join_existing(data, state, qid)
 
 
@@ -244,22 +294,28 @@ def _break(data, kind: str, args: dict, cfg: Config, state: State) -> dict:
     return a
 
 
-def draw_register(data, cfg: Config, state: State, options: GenOptions) -> tuple[Register, str]:
-    """A REGISTER and its class name (``valid``, one of INVALID_CLASSES, or ``combo:a+b``)."""
+def draw_register(data, cfg: Config, state: State, options: GenOptions,
+                  focus: Focus = NO_FOCUS) -> tuple[Register, str]:
+    """A REGISTER and its class name (``valid``, one of INVALID_CLASSES, or ``combo:a+b``).
+    Under a focus on an invalid class, half of the REGISTERs where that class can show
+    are of it."""
     roll = data.draw(st.integers(0, 9), label="register class roll")
-    args = _valid(data, cfg, state, options)
+    args = _valid(data, cfg, state, options, focus)
     creates = get_queue(state, args["qid"]) is None
     # The setup checks (SEMANTICS §3.3) only run when a REGISTER creates its queue, and a
     # rejected one leaves the queue to create: those REGISTERs are faulty more often.
     valid, single = (4, 7) if creates else (6, 8)
-    if roll < valid:
+    forced = focus.invalid if roll < 5 and _shows_here(focus.invalid, cfg, state, creates) else None
+    if forced == "combo":
+        roll = single
+    elif forced is None and roll < valid:
         return Register(**args), "valid"
-    if roll < single:
+    if forced is not None and forced != "combo" or roll < single:
         # buf_index_range is the only check of a REGISTER that joins a queue: half of
         # its single faults go there, at the boundary
         joining = not creates and roll == valid
-        kind = "buf_index_range" if joining else data.draw(st.sampled_from(INVALID_CLASSES),
-                                                          label="invalid class")
+        kind = forced or ("buf_index_range" if joining else data.draw(st.sampled_from(INVALID_CLASSES),
+                                                                     label="invalid class"))
         kind = _feasible(kind, cfg)
         base = _base_for(data, kind, cfg, state, options, args)
         return Register(**_break(data, kind, base, cfg, state)), kind
@@ -268,6 +324,23 @@ def draw_register(data, cfg: Config, state: State, options: GenOptions) -> tuple
     base = _base_for(data, first, cfg, state, options, args)
     broken = _break(data, second, _break(data, first, base, cfg, state), cfg, state)
     return Register(**broken), f"combo:{first}+{second}"
+
+
+def _shows_here(kind: str | None, cfg: Config, state: State, creates: bool) -> bool:
+    """Can a REGISTER of class ``kind`` be rejected for it in this state? The setup
+    checks need a queue still to create; buf_index_range and mode_mismatch a queue
+    to join (of the other mode, for mode_mismatch); the legacy checks a legacy queue
+    or one to create."""
+    if kind is None:
+        return False
+    missing = any(get_queue(state, q) is None for q in range(cfg.nr_queues))
+    if kind in ("qid_range", "unknown_flags", "rw_cap", "combo"):
+        return True
+    if kind in ("buf_index_range", "mode_mismatch"):
+        return not creates
+    if kind.startswith("legacy_"):
+        return missing or any(q.bufring is None for _, q in state.queues)
+    return missing
 
 
 def _base_for(data, kind, cfg, state, options, args) -> dict:

@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import (RuleBasedStateMachine, get_state_machine_test,
                                  initialize, precondition, rule)
 
-from bufring.checker.fuzz.gen import (COMMIT_ARGS, CONFORMANCE, REQUEST_ARGS, GenOptions,
+from bufring.checker.fuzz.gen import (COMMIT_ARGS, CONFORMANCE, NO_FOCUS, REQUEST_ARGS, GenOptions,
                                       configs, draw_register, held_uniques, make_commit,
                                       make_request)
 from bufring.model.actions import Action, Commit, Observation
@@ -59,12 +59,17 @@ class BufringMachine(RuleBasedStateMachine):
     """REGISTER / request / commit on the model, arguments drawn from its state.
 
     Subclasses set ``variant``, ``options`` and ``stats`` (class attributes, bound by
-    :func:`run_machine`) and override :meth:`start` and :meth:`after_step`.
+    :func:`run_machine`) and override :meth:`start` and :meth:`after_step`. ``focus``
+    (a ``gen.Focus``) forces the draws a situation class needs, for every run of
+    this machine; with a ``coverage`` (``checker.fuzz.situations.Coverage``) every
+    run and step is counted into it.
     """
 
     variant = None
     options: GenOptions = CONFORMANCE
     stats: RunStats = None
+    focus = NO_FOCUS
+    coverage = None
 
     def __init__(self):
         super().__init__()
@@ -88,8 +93,10 @@ class BufringMachine(RuleBasedStateMachine):
     # --- the run --------------------------------------------------------------------------
     @initialize(data=st.data())
     def setup(self, data):
-        self.cfg = data.draw(configs(self.options), label="config")
+        self.cfg = data.draw(configs(self.options, self.focus), label="config")
         self.unique_base = data.draw(st.sampled_from(UNIQUE_BASES), label="unique base")
+        if self.focus.unique_base is not None:
+            self.unique_base = UNIQUE_BASES[self.focus.unique_base]
         self.registers_left = self.cfg.nr_queues + data.draw(
             st.integers(0, self.options.max_registers), label="extra registers")
         # later REGISTERs come at least this many steps apart, so that some arrive
@@ -97,6 +104,8 @@ class BufringMachine(RuleBasedStateMachine):
         self.register_gap = data.draw(st.integers(0, 6), label="register gap")
         self.stats.runs += 1
         self.start(self.cfg)
+        if self.coverage is not None:
+            self.coverage.on_config(self.cfg)
 
     def wants_register(self) -> bool:
         if self.cfg is None or self.registers_left <= 0:
@@ -107,16 +116,18 @@ class BufringMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.wants_register())
     @rule(data=st.data())
     def register(self, data):
-        action, _kind = draw_register(data, self.cfg, self.state, self.options)
+        action, kind = draw_register(data, self.cfg, self.state, self.options, self.focus)
         self.registers_left -= 1
         self.since_register = -1
-        self.step(action)
+        self.step(action, kind)
 
     @precondition(lambda self: self.cfg is not None)
     @rule(**REQUEST_ARGS)
     def request(self, beyond, qid_pick, payload, background):
         unique = self.unique_base + self.next_unique
         self.next_unique += 1
+        payload = payload or (self.focus.payload and qid_pick % 4 != 0)
+        background = background or (self.focus.background and qid_pick % 4 != 1)
         self.step(make_request(self.cfg, unique, beyond, qid_pick, payload, background))
 
     def wants_commit(self) -> bool:
@@ -132,7 +143,9 @@ class BufringMachine(RuleBasedStateMachine):
         self.step(make_commit(self.cfg, self.state, self.finished, self.unique_base + self.next_unique,
                               roll=roll, pick=pick, kind=kind, reply=reply))
 
-    def step(self, action: Action) -> None:
+    def step(self, action: Action, register_class: str | None = None) -> None:
+        """Run ``action`` on the model (``register_class``: the generator's class of a
+        REGISTER, for the coverage), then :meth:`after_step`."""
         self.since_register += 1
         pre = self.state
         try:
@@ -144,6 +157,8 @@ class BufringMachine(RuleBasedStateMachine):
         self.stats.steps += 1
         if isinstance(action, Commit) and obs.ret == 0:
             self.finished.append(action.commit_id)
+        if self.coverage is not None:
+            self.coverage.on_step(self.cfg, pre, action, post, obs, register_class)
         self.after_step(action, pre, post, obs)
 
 

@@ -27,7 +27,9 @@ MISBEHAVING = IMPLS / "misbehaving.py"
 PY = sys.executable
 
 DEVIANTS = ["ErrnoOrder", "SlotOffByOne", "RecycleHead", "AvailFifo", "NoWrap",
-            "NoFetchOnRegister", "BgLimit", "KeepBuffer"]
+            "NoFetchOnRegister", "BgLimit", "KeepBuffer",
+            # deviant only in a corner the steered generator must reach (situation classes)
+            "NullPayload", "NullHeaders", "TopOfUser", "BgQueueRule", "RwCap", "UniqueU32"]
 
 
 def run(adapter, tmp_path, examples=300, **kw):
@@ -193,3 +195,75 @@ def test_a_divergence_is_kept_in_the_example_database_and_rerun_first(tmp_path):
     assert first.stats.runs > 5
     assert again.stats.runs <= 3          # the kept failing run comes first
     assert again.length == first.length
+
+
+# --- situation classes: the generator covers the format ---------------------------------------------
+
+def test_the_default_budget_reaches_every_situation_class(tmp_path):
+    from bufring.checker.fuzz.gen import INVALID_CLASSES
+    from bufring.checker.fuzz.situations import Coverage
+    from bufring.specs.catalog import CATALOG, Kind
+    result = run(cls("Faithful"), tmp_path, examples=ConformanceOptions.examples)
+    assert result.verdict == "conforms", result.message
+    cov = result.to_json()["coverage"]
+    names = [c["class"] for c in cov["situations"]]
+    assert names == Coverage().names and len(set(names)) == len(names)
+    expected = ({f"config.counter_bits={b}" for b in range(1, 33)}
+                | {"region.payload_base_0", "region.headers_base_0", "region.payload_at_top",
+                   "region.headers_at_top", "bg.limit_saturated", "ring.nbufs=65535"}
+                | {f"register.{k}" for k in INVALID_CLASSES}
+                | {p.id for p in CATALOG if p.kind is Kind.SOMETIMES} - {"w.register_race"}
+                | {f"premise.{p.id}" for p in CATALOG if p.exercised is not None})
+    assert expected <= set(names)
+    assert "w.register_race" in cov["not_applicable"]
+    missing = [c["class"] for c in cov["situations"] if not c["reached"]]
+    assert missing == [] and cov["situations_reached"] == cov["situations_total"] == len(names)
+    assert all(c["count"] > 0 for c in cov["situations"])
+
+
+def test_batches_run_a_quarter_free_then_aim_at_uncovered_then_rare_classes_then_the_rest():
+    from bufring.checker.fuzz.conformance import FOCUS_EXAMPLES, FOCUS_TRIES, _batches
+    from bufring.checker.fuzz.situations import Coverage
+    coverage = Coverage()
+    for name in coverage.names[2:]:
+        coverage.counts[name] = 5                 # all but the first two covered
+    coverage.counts[coverage.names[3]] = 1        # and one of them only once
+    plan = list(_batches(coverage, 100, ["region.payload_base_0"], {}))
+    assert plan[0] == ("region.payload_base_0", FOCUS_EXAMPLES)   # the database's batch first
+    assert plan[1] == (None, 25)
+    uncovered = [n for n, _ in plan[2:2 + 2 * FOCUS_TRIES]]
+    assert uncovered == [coverage.names[0]] * FOCUS_TRIES + [coverage.names[1]] * FOCUS_TRIES
+    rest = plan[2 + 2 * FOCUS_TRIES:]
+    assert rest[0][0] == coverage.names[3]       # the rarest reached class next
+    aimed = sum(k for n, k in rest if n is not None)
+    assert rest[-1] == (None, 100 - 25 - FOCUS_EXAMPLES * 2 * FOCUS_TRIES - aimed)
+    assert aimed == (100 - 25 - FOCUS_EXAMPLES * 2 * FOCUS_TRIES) // 2
+
+
+@pytest.mark.parametrize("name", ["config.counter_bits=1", "region.headers_base_0",
+                                  "region.legacy_at_top", "dispatch.payload_addr_0",
+                                  "register.nbufs_many", "register.mode_mismatch", "ring.nbufs=65535",
+                                  "bg.limit_released", "request.unique_near_u64_max"])
+def test_a_batch_aimed_at_a_class_reaches_it(name):
+    from bufring.checker.fuzz.machine import BufringMachine, RunStats, run_machine
+    from bufring.checker.fuzz.situations import Coverage
+    coverage = Coverage()
+    machine = type("Aimed", (BufringMachine,), {"variant": V2, "stats": RunStats(),
+                                                 "coverage": coverage, "focus": coverage.focus(name)})
+    run_machine(machine, examples=8, steps=30, seed=0, database=None, key=name)
+    assert coverage.count(name) > 0
+
+
+def test_fuzz_impl_json_coverage_names_the_situations_and_a_user_premise(bufring_cli, tmp_path):
+    import json
+    example = Path(__file__).resolve().parents[2] / "docs" / "examples" / "user_properties.py"
+    code, out, _ = bufring_cli("fuzz", "--json", "--no-db", "--impl", f"{FAITHFUL}:Faithful",
+                               "--examples", "40", "--property", f"{example}:WAITING_AT_MOST_ONE",
+                               "--out", tmp_path)
+    assert code == 0
+    cov = json.loads(out)["coverage"]
+    by_name = {c["class"]: c for c in cov["situations"]}
+    assert set(by_name["config.counter_bits=32"]) == {"class", "what", "reached", "count"}
+    assert "premise.user.waiting_at_most_one" in by_name
+    assert "premise.ring.buf_in_region" not in by_name        # only the chosen properties' premises
+    assert cov["situations_total"] == len(by_name)

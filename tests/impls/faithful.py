@@ -36,6 +36,14 @@ BUGS = {
     "no-fetch-on-register": "ignores config.fetch_on_register",
     "bg-limit": "the background flush allows max_background + 1 active requests",
     "keep-buffer": "fetch-next recycles the held buffer and selects a fresh one instead of keeping it",
+    "null-payload": "an entry holding the buffer at address 0 counts as holding one (the kernel's "
+                    "payload_buf.addr != 0 test does not): payload region at address 0",
+    "null-headers": "refuses a buffer ring whose headers region starts at address 0 (-EFAULT)",
+    "top-of-user": "access_ok off by one: a region that ends exactly at TASK_SIZE_MAX is refused (-EFAULT)",
+    "bg-queue-rule": "the background flush drops the one-per-queue rule: a queue with no active "
+                     "background request also waits for the global limit",
+    "rw-cap": "import_iovec caps each iovec at MAX_RW_COUNT alone, not iov[1] at what iov[0] leaves",
+    "unique-u32": "keeps request uniques as u32: dispatched.unique loses the high bits",
 }
 
 
@@ -89,13 +97,16 @@ class Ring:
         return full
 
 
+NO_BUF = Buffer(0, 0)              # payload_buf zeroed
+
+
 class Entry:
     def __init__(self, ordinal: int, slot_id: int = 0, hdr_base: int = 0, pay_base: int = 0):
         self.ordinal = ordinal
         self.slot_id = slot_id          # bufring: header slot index (buf_index)
         self.hdr_base = hdr_base        # legacy: its own iovecs
         self.pay_base = pay_base
-        self.buf = Buffer(0, 0)         # payload_buf; addr 0 = none
+        self.buf = NO_BUF               # payload_buf; addr 0 = none
         self.req = None                 # (unique, payload, background)
         self.where = "avail"            # avail / user
 
@@ -179,11 +190,12 @@ class Faithful:
         (hb, hl), (pb, pl) = headers, payload
         if hl >= 1 << 63 or pl >= 1 << 63:
             return -EINVAL, None
+        end = USER_END - (1 if self.bug == "top-of-user" else 0)
         for base, length in ((hb, hl), (pb, pl)):
-            if base + length > USER_END:
+            if base + length > end:
                 return -EFAULT, None
         hsz = min(hl, MAX_RW)
-        psz = min(pl, MAX_RW - hsz)
+        psz = min(pl, MAX_RW if self.bug == "rw-cap" else MAX_RW - hsz)
         return 0, (hsz, psz)
 
     def _setup_ring(self, depth, buf_size, headers, payload):
@@ -195,6 +207,8 @@ class Faithful:
         err, sizes = self._iovecs(headers, payload)
         if err:
             return err
+        if self.bug == "null-headers" and headers[0] == 0:
+            return -EFAULT
         hsz, psz = sizes
         if hsz < depth * HDR:
             return -EINVAL
@@ -269,7 +283,8 @@ class Faithful:
             bid, addr, hdr = None, e.pay_base, e.hdr_base
         if req[1] and addr == 0:
             self._warn("payload_copy_null")
-        self.out["dispatched"].append({"ent": e.ordinal, "unique": req[0], "buf_id": bid,
+        unique = req[0] & 0xFFFFFFFF if self.bug == "unique-u32" else req[0]
+        self.out["dispatched"].append({"ent": e.ordinal, "unique": unique, "buf_id": bid,
                                        "payload_addr": addr, "header_addr": hdr & ((1 << 64) - 1)})
 
     # --- buffers --------------------------------------------------------------------------
@@ -280,13 +295,19 @@ class Faithful:
         e.buf = buf
         return 0
 
+    def _holds(self, e) -> bool:
+        """The kernel's test for a held buffer: ``ent->payload_buf.addr != 0``."""
+        if self.bug == "null-payload":
+            return e.buf is not NO_BUF
+        return e.buf.addr != 0
+
     def _recycle(self, q, e):
-        if q.ring is None or e.buf.addr == 0:
+        if q.ring is None or not self._holds(e):
             return
         if q.ring.put(e.buf):
             self._warn("recycle_full")
         self.out["recycled"].append(e.buf.bid)
-        e.buf = Buffer(0, 0)
+        e.buf = NO_BUF
 
     def _prep(self, q, e, req):
         """fuse_uring_prep_buffer (arrival): select for payload, whatever e holds."""
@@ -298,7 +319,7 @@ class Faithful:
         """fuse_uring_next_req_update_buffer (fetch-next)."""
         if q.ring is None:
             return 0
-        holding = e.buf.addr != 0
+        holding = self._holds(e)
         if self.bug == "keep-buffer" and holding and req[1]:
             self._recycle(q, e)
             holding = False
@@ -329,7 +350,8 @@ class Faithful:
 
     def _flush_bg(self, q):
         limit = self.max_bg + (1 if self.bug == "bg-limit" else 0)
-        while q.bg_waiting and (self.active_bg < limit or q.bg_active == 0):
+        one_per_queue = self.bug != "bg-queue-rule"
+        while q.bg_waiting and (self.active_bg < limit or (one_per_queue and q.bg_active == 0)):
             req = q.bg_waiting.pop(0)
             self.active_bg += 1
             q.bg_active += 1
@@ -398,6 +420,30 @@ class BgLimit(Faithful):
 
 class KeepBuffer(Faithful):
     bug = "keep-buffer"
+
+
+class NullPayload(Faithful):
+    bug = "null-payload"
+
+
+class NullHeaders(Faithful):
+    bug = "null-headers"
+
+
+class TopOfUser(Faithful):
+    bug = "top-of-user"
+
+
+class BgQueueRule(Faithful):
+    bug = "bg-queue-rule"
+
+
+class RwCap(Faithful):
+    bug = "rw-cap"
+
+
+class UniqueU32(Faithful):
+    bug = "unique-u32"
 
 
 def serve(impl: Faithful, stdin=sys.stdin, stdout=sys.stdout) -> int:
