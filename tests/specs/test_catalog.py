@@ -17,9 +17,7 @@ from bufring.specs.catalog import CATALOG, Kind
 
 # The design docs live in shared/ beside the checkout (read-only, not shipped).
 _ROOT = Path(__file__).resolve().parents[2]
-PROPERTIES_MD = next((p for p in (_ROOT.parent / "shared" / "docs" / "PROPERTIES.md",
-                                  Path("/work/shared/docs/PROPERTIES.md")) if p.is_file()),
-                     _ROOT.parent / "shared" / "docs" / "PROPERTIES.md")
+PROPERTIES_MD = _ROOT.parent / "shared" / "docs" / "PROPERTIES.md"
 
 ROW = re.compile(r"^\|\s*`([a-z]+\.[a-z_]+)`\s*\|\s*([a-z]+)\s*\|")
 WITNESS = re.compile(r"`(w\.[a-z_]+)`")
