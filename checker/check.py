@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bufring.checker.causes import find_causes
+from bufring.checker.causes import PROVE, find_causes
 from bufring.checker.engines import ENGINES, EngineOptions, engine_run
 from bufring.checker.judge import run_actions
 from bufring.checker.verdict import Status, Verdict, combine
@@ -113,17 +113,24 @@ class _Publisher:
             self.files.append(dest)
         return self.moved[key]
 
-    def verdict(self, v: Verdict, engine_verdicts: list) -> Verdict:
+    def verdict(self, v: Verdict, engine_verdicts: list, causes: list = ()) -> Verdict:
+        """Publish ``v``'s trace and the others worth reading: another scope's run
+        that fails differently, a run of each cause (``causes``: per cause, the
+        places it clears), the 32-bit run beside a narrower one."""
         if v.trace is None:
             return v
         prop = self.props[v.property]
         v.coverage = dict(v.coverage)
         main_scope = v.coverage.get("scope")
         v.trace = self.put(v.trace, f"{prop.id}.jsonl")
-        if "violated_in" in v.coverage:
+        found = {}                  # scope -> its shortest run, from whichever engine searched it
+        for e in [v, *engine_verdicts]:
+            for name, x in e.coverage.get("violated_in", {}).items():
+                found.setdefault(name, x)
+        if found:
             seen = {_gist(prop, v.trace, self.variant)}
             runs = {}
-            for name, x in sorted(v.coverage["violated_in"].items(), key=lambda kv: kv[1]["length"]):
+            for name, x in sorted(found.items(), key=lambda kv: kv[1]["length"]):
                 entry = {"length": x["length"]}
                 if name != main_scope and x.get("trace"):
                     gist = _gist(prop, x["trace"], self.variant)
@@ -131,6 +138,14 @@ class _Publisher:
                         seen.add(gist)
                         entry["trace"] = self.put(x["trace"], f"{prop.id}@{name}.jsonl")
                 runs[name] = entry
+            for places in causes:       # each cause's claim comes with a run it clears
+                shown = {n for n, e in runs.items() if "trace" in e} | {main_scope}
+                if places & shown or PROVE in places:
+                    continue
+                mine = [n for n in places if found.get(n, {}).get("trace")]
+                if mine:
+                    name = min(mine, key=lambda n: found[n]["length"])
+                    runs[name]["trace"] = self.put(found[name]["trace"], f"{prop.id}@{name}.jsonl")
             v.coverage["violated_in"] = runs
         bits = read_trace(v.trace).config.counter_bits
         wide = [e for e in engine_verdicts if e.property == prop.id and e.status is v.status and e.trace]
@@ -192,7 +207,12 @@ def _check_variant(variant: Variant, scopes, out, scratch, engines, fuzz_example
     causes = find_causes(variant, combined, everyone, scopes, scratch / "causes", timeout, progress)
     if causes:
         seconds["causes"] = time.perf_counter() - started
-    combined = [publisher.verdict(v, [e for e in everyone if e.property == v.property]) for v in combined]
+    cleared: dict[str, list] = {}                 # property -> per cause, the places it clears
+    for c in causes.get("causes", []):
+        for pid, places in c["removes"].items():
+            cleared.setdefault(pid, []).append(set(places))
+    combined = [publisher.verdict(v, [e for e in everyone if e.property == v.property],
+                                  cleared.get(v.property, [])) for v in combined]
     for v in everyone:
         publisher.engine_trace(v)
     return VariantCheck(variant, combined, per_engine, runs, seconds, files=publisher.files,

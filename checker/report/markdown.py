@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bufring.checker.judge import run_actions
+from bufring.checker.judge import first_shown, run_actions
 from bufring.checker.report.pictures import ring_table, sequence_diagram
 from bufring.model.errors import BadInput
 from bufring.model.traces import read_trace
@@ -197,7 +197,7 @@ def _finding(v: dict, variant: Variant, folder: Path, results: dict, props: dict
            (f"**In the patch.** {prop.source}; see `{prop.patch_lines}`." if prop.patch_lines
             else f"**In the patch.** {prop.source} (a user property, `{prop.origin}`)."), ""]
     if trace:
-        out += _width(v, folder, results)
+        out += _width(v, folder, results, variant)
         rel = _rel(trace, folder)
         out += [f"**Shortest run** ({v.get('length')} steps): `{rel}`; reproduce with "
                 f"`{_replay_command(results, rel)}`.", "", "```mermaid", sequence_diagram(trace, variant), "```", "",
@@ -210,8 +210,8 @@ def _finding(v: dict, variant: Variant, folder: Path, results: dict, props: dict
     also = [(n, x["length"], _rel(x["trace"], folder), _why_of(prop, x["trace"], variant))
             for n, x in sorted(runs.items(), key=lambda kv: kv[1]["length"]) if x.get("trace")]
     if also:
-        out += ["**Other runs that break it** (the shortest run of each other scope whose failure "
-                "reads differently; each replays):", ""]
+        out += ["**Other runs that break it** (another scope's shortest run, kept where the failure "
+                "reads differently or another cause is at work; each replays):", ""]
         out += [f"- scope `{name}`, {length} steps, `{rel}`: {text}" for name, length, rel, text in also]
         out.append("")
     fixes = _fixes_of(results["variants"][0], prop.id)
@@ -246,12 +246,14 @@ def _counters(trace: str) -> str:
             "the kernel's are 32-bit)")
 
 
-def _width(v: dict, folder: Path, results: dict) -> list[str]:
+def _width(v: dict, folder: Path, results: dict, variant) -> list[str]:
     """Honest width: a run found with counters narrower than the kernel's says so,
     and names the 32-bit run next to it when an engine found one."""
-    cfg = read_trace(v["trace"]).config
-    if cfg.counter_bits >= 32:
-        return []
+    t = read_trace(v["trace"])
+    cfg = t.config
+    wraps = first_shown(BY_ID["w.counter_wrap"], variant, cfg, [s.action for s in t.steps]) is not None
+    if cfg.counter_bits >= 32 or not (wraps or cfg.counter_start):
+        return []      # the width shows only where head or tail come near the wrap
     text = (f"**Counter width.** This run was found with {cfg.counter_bits}-bit counters starting at "
             f"{cfg.counter_start} (the explorer and fuzzer narrow head and tail so that they wrap "
             "within a few steps; the kernel's are 32-bit unsigned ints).")

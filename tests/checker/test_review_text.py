@@ -13,6 +13,7 @@ import pytest
 from bufring.checker.report.markdown import _counters, _shown, _width
 from bufring.checker.report.render import print_verdicts
 from bufring.checker.verdict import Status, Verdict
+from bufring.model.variant import V2
 from bufring.specs.catalog import CATALOG, Kind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,11 +121,11 @@ def test_a_narrow_run_says_so_and_names_the_32_bit_one(tmp_path):
     v = {"trace": narrow, "engines": {"prove": "violated", "fuzz": "violated"},
          "coverage": {"at_32_bits": {"trace": wide, "length": 4, "counter_start": (1 << 32) - 3,
                                      "engines": ["prove"]}}}
-    (text, _) = _width(v, tmp_path, results)
+    (text, _) = _width(v, tmp_path, results, V2)
     assert "found with 8-bit counters starting at 253" in text
     assert "at 32 bits with counters starting at 2^32-3: `w.jsonl`" in text
     assert "bufring replay --check reports/v2/w.jsonl" in text
     assert "8-bit counters starting at 253, so they wrap at 256" in _counters(narrow)
-    assert _width({**v, "trace": wide}, tmp_path, results) == []
+    assert _width({**v, "trace": wide}, tmp_path, results, V2) == []
     del v["coverage"]["at_32_bits"]
-    assert "No engine produced a 32-bit run" in _width(v, tmp_path, results)[0]
+    assert "No engine produced a 32-bit run" in _width(v, tmp_path, results, V2)[0]
