@@ -338,6 +338,34 @@ def test_ring_conservation__v2__register_x2_request_commit__replays_as_recorded(
     check_replays_as_recorded(HERE / '../v2/ring.conservation@32bit.jsonl', bufring_variant)
 
 
+# ring.conservation (invariant, data integrity for the server): every buffer id 0..nbufs-1 is in exactly one place: in the free window [head, tail) of the ring, or held by exactly one entry; violated after step 4 on variant v2
+# Scenario: 4 steps (register, request, request, commit), trace ../v2/ring.conservation@null-payload.jsonl
+def test_ring_conservation__v2__register_request_x2_commit(bufring_variant, bufring_impl):
+    check_property(HERE / '../v2/ring.conservation@null-payload.jsonl', 'ring.conservation', bufring_variant, bufring_impl)
+
+
+# Pins the scenario of the test above: the model of variant v2 still
+# produces every recorded observation of this trace.
+def test_ring_conservation__v2__register_request_x2_commit__replays_as_recorded(bufring_variant, bufring_impl):
+    if bufring_impl or (bufring_variant and bufring_variant != 'v2'):
+        pytest.skip('the recorded expectations are those of variant v2')
+    check_replays_as_recorded(HERE / '../v2/ring.conservation@null-payload.jsonl', bufring_variant)
+
+
+# ring.conservation (invariant, data integrity for the server): every buffer id 0..nbufs-1 is in exactly one place: in the free window [head, tail) of the ring, or held by exactly one entry; violated after step 13 on variant v2
+# Scenario: 13 steps (register, request, commit, request, commit, request, commit, request, commit, request, commit, request, commit), trace ../v2/ring.conservation@ring.jsonl
+def test_ring_conservation__v2__register_request_commit_request_commit_request_commit_reques_13_steps(bufring_variant, bufring_impl):
+    check_property(HERE / '../v2/ring.conservation@ring.jsonl', 'ring.conservation', bufring_variant, bufring_impl)
+
+
+# Pins the scenario of the test above: the model of variant v2 still
+# produces every recorded observation of this trace.
+def test_ring_conservation__v2__register_request_commit_request_commit_request_commit_reques_13_steps__replays_as_recorded(bufring_variant, bufring_impl):
+    if bufring_impl or (bufring_variant and bufring_variant != 'v2'):
+        pytest.skip('the recorded expectations are those of variant v2')
+    check_replays_as_recorded(HERE / '../v2/ring.conservation@ring.jsonl', bufring_variant)
+
+
 # ring.exclusive (invariant, kernel memory safety): no buffer is held by two entries at once, and no held buffer is also in the free window; violated after step 4 on variant v2
 # Scenario: 4 steps (register, request, commit, request), trace ../v2/ring.exclusive.jsonl
 def test_ring_exclusive__v2__register_request_commit_request(bufring_variant, bufring_impl):
