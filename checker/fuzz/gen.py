@@ -9,6 +9,11 @@ the time), or one of :data:`INVALID_CLASSES`, each breaking one check of SEMANTI
 §3.2 to §3.4 at its boundary, or ``combo`` (two faults at once, so that an
 implementation checking them in another order answers another errno).
 
+A :class:`Focus` forces the draws one situation class of the conformance driver needs
+(a counter width, a region at address 0 or at the top of user space, a ring size, a
+REGISTER class, background requests); ``NO_FOCUS`` leaves every draw as it is
+(``checker.fuzz.situations``).
+
 The counter rule of TRACE-FORMAT (``nbufs < 2^bits`` and ``counter_start + nbufs <=
 2^bits``) is kept by construction: :func:`nbufs_cap` bounds every layout drawn for a
 new buffer ring. The machines still catch the model's ``InvalidStep`` and skip the
