@@ -237,17 +237,21 @@ def profile(rung: str, top: int = 18) -> str:
     buf.write(f"total own time {total:.2f} s\n\n| area | own s | share |\n|---|---|---|\n")
     for area, t in sorted(areas.items(), key=lambda kv: -kv[1]):
         buf.write(f"| {area} | {t:.2f} | {100 * t / total:.0f}% |\n")
-    phases = [("next_state: the transition function (model/system.py)", "system.py", "next_state"),
+    phases = [("next_state: the transition function (model/system.py, model/kernel.py)", "system.py", "next_state"),
               ("actions: enabled actions (model/system.py)", "system.py", "actions"),
-              ("on_step: step properties (checker/explore/explorer.py)", "explorer.py", "on_step"),
-              ("on_state: state properties (checker/explore/explorer.py)", "explorer.py", "on_state"),
+              ("step properties and premises (checker/explore/checks.py)", "checks.py", "step"),
+              ("state properties (checker/explore/checks.py)", "checks.py", "state"),
+              ("visited set: encode and look up (checker/explore/store.py)", "statespace.py", "visit"),
+              ("rebuilding stored states (store.py decode)", "store.py", "decode"),
               ("fairness_class per edge (specs/fairness.py)", "fairness.py", "fairness_class"),
               ("flow.no_deadlock analysis (_deadlock)", "explorer.py", "_deadlock"),
               ("flow.eventually_dispatched analysis (_liveness)", "explorer.py", "_liveness"),
               ("path rebuilding (concrete_path)", "explorer.py", "concrete_path")]
     buf.write("\n| phase (inclusive) | s | share |\n|---|---|---|\n")
     for label, file, func in phases:
-        cum = sum(v[3] for (f, _, fn), v in stats.stats.items() if f.endswith(file) and fn == func)
+        # max, not sum: Model.next_state calls next_state, and both match.
+        cum = max((v[3] for (f, _, fn), v in stats.stats.items() if f.endswith(file) and fn == func),
+                  default=0.0)
         buf.write(f"| {label} | {cum:.2f} | {100 * cum / total:.0f}% |\n")
     s = io.StringIO()
     pstats.Stats(prof, stream=s).sort_stats("tottime").print_stats(top)
