@@ -31,6 +31,10 @@ from bufring.specs.scopes import Scope
 PROVE = "prove"
 """The place name of a violation ``prove`` found (all values at 32 bits)."""
 
+VERIFY_TIMEOUT_FACTOR = 4
+"""A fix is verified with this many times the z3 timeout per query: a proof that
+times out on a busy machine would otherwise drop a cause (only slow queries pay)."""
+
 SINGLE_FIXES: tuple[Variant, ...] = tuple(f for f in FIXES if f is not ALL_FIXES)
 
 
@@ -97,7 +101,7 @@ def find_causes(variant: Variant, verdicts: list, engine_verdicts: list, scopes,
             progress(f"causes: {fix_name} in {place}")
         props = [BY_ID[p] for p in pids]
         engine = PROVE if place == PROVE else "explore"
-        options = EngineOptions(out=scratch / fix_name / place, timeout=timeout,
+        options = EngineOptions(out=scratch / fix_name / place, timeout=VERIFY_TIMEOUT_FACTOR * timeout,
                                 scopes=[by_scope[place]] if place in by_scope else [])
         for r in engine_run(engine)(fixes[fix_name], props, options).verdicts:
             found[(fix_name, place, r.property)] = r.status.value

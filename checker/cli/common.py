@@ -101,9 +101,17 @@ def add_json(p: argparse.ArgumentParser, what: str = "print the verdicts as one 
     p.add_argument("--json", action="store_true", help=what)
 
 
+def out_folder(text: str) -> str:
+    """An ``--out DIR`` that can be a folder: refused before any work if it names a file."""
+    from pathlib import Path
+    if Path(text).exists() and not Path(text).is_dir():
+        raise argparse.ArgumentTypeError(f"{text} exists and is not a directory")
+    return text
+
+
 def add_out(p: argparse.ArgumentParser, what: str = "traces", default: str = "bufring-out") -> None:
     """``--out DIR``: where the command's files go (one sub-folder per variant)."""
-    p.add_argument("--out", default=default, metavar="DIR",
+    p.add_argument("--out", default=default, metavar="DIR", type=out_folder,
                    help=f"where {what} go (default {default}/)")
 
 

@@ -8,7 +8,7 @@ boundary vector disagrees with the model (two engines disagree: a checker bug),
 from __future__ import annotations
 
 import json
-from bufring.checker.cli.common import add_force, add_json
+from bufring.checker.cli.common import add_force, add_json, out_folder
 
 
 def add_parser(sub) -> None:
@@ -17,7 +17,7 @@ def add_parser(sub) -> None:
     p.add_argument("--from", dest="source", default="bufring-out", metavar="DIR",
                    help="where explore/prove/fuzz wrote DIR/<variant>/<property>.jsonl and "
                         "register-vectors.json (default bufring-out)")
-    p.add_argument("--out", default="bufring-tests", metavar="DIR",
+    p.add_argument("--out", default="bufring-tests", metavar="DIR", type=out_folder,
                    help="where the tests go (default bufring-tests); the files of an earlier "
                         "gen-tests there are replaced, no other file is touched")
     add_force(p)

@@ -19,8 +19,10 @@ def cmd_properties(args, out, err) -> int:
         out.write(json.dumps({"properties": [p.to_json() for p in CATALOG]}) + "\n")
         return 0
     from rich.table import Table
-    table = Table(title="bufring properties (PROPERTIES.md)", title_justify="left")
-    for col in ("id", "kind", "severity", "meaning", "from the patch"):
+    table = Table(title="bufring properties", title_justify="left")
+    for col in ("id", "kind"):
+        table.add_column(col, no_wrap=True)         # ids are never broken mid-word
+    for col in ("severity", "meaning", "from the patch"):
         table.add_column(col, overflow="fold")
     for p in CATALOG:
         table.add_row(p.id, p.kind.value, p.severity.value if p.severity else "-", p.meaning, p.source)

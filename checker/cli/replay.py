@@ -197,7 +197,9 @@ def _print_table(result: ReplayResult, out) -> None:
     t = result.trace
     table = Table(title=f"{t.source}  (variant {t.variant or 'v2'}, {len(t.steps)} steps)",
                   title_justify="left")
-    for col in ("line", "op", "arguments", "observed", "expect"):
+    for col in ("line", "op"):
+        table.add_column(col, no_wrap=True)
+    for col in ("arguments", "observed", "expect"):
         table.add_column(col, overflow="fold")
     for r in result.results:
         op = OP_NAMES[type(r.step.action)]

@@ -98,3 +98,12 @@ def test_replay_names_the_failing_property_and_step(bufring_cli, tmp_path, monke
         argv = c.split()
         assert argv[:3] == ["bufring", "replay", "--check"]
         assert bufring_cli(*argv[1:])[0] == 1
+
+
+@pytest.mark.parametrize("command", ["explore", "prove", "fuzz", "gen-tests"])
+def test_every_out_on_an_existing_file_is_one_line_exit_2(bufring_cli, tmp_path, command):
+    f = tmp_path / "f"
+    f.write_text("mine\n")
+    code, out, err = bufring_cli(command, "--out", f)
+    assert (code, out) == (2, "") and err.count("\n") == 1 and "not a directory" in err
+    assert f.read_text() == "mine\n"

@@ -129,3 +129,14 @@ def test_a_narrow_run_says_so_and_names_the_32_bit_one(tmp_path):
     assert _width({**v, "trace": wide}, tmp_path, results, V2) == []
     del v["coverage"]["at_32_bits"]
     assert "No engine produced a 32-bit run" in _width(v, tmp_path, results, V2)[0]
+
+
+def test_properties_table_on_80_columns_keeps_ids_whole(bufring_cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    out = _Terminal()
+    from bufring.checker.cli import main
+    assert main(["properties"], out, io.StringIO()) == 0
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out.getvalue())
+    assert max(len(ln) for ln in text.splitlines()) <= 80
+    for p in CATALOG:
+        assert p.id in text, p.id
