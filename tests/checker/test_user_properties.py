@@ -150,3 +150,11 @@ def test_a_predicate_that_raises_is_bad_input_naming_its_line(bufring_cli, tmp_p
                                  "--out", tmp_path / "o")
     assert code == 2 and out == "" and len(err.splitlines()) == 1
     assert f"{path}:3:" in err and "ZeroDivisionError" in err
+
+
+def test_properties_lists_a_user_property_after_the_catalog(bufring_cli):
+    code, out, _ = bufring_cli("properties", "--json", "--property", WAITING)
+    props = json.loads(out)["properties"]
+    assert code == 0 and len(props) == len(CATALOG) + 1
+    assert props[-1]["id"] == "user.waiting_at_most_one" and props[-1]["origin"] == WAITING
+    assert {p["origin"] for p in props[:-1]} == {"catalog"}
