@@ -89,10 +89,10 @@ def search_options(args) -> tuple[int, str | None]:
     jobs = default_jobs() if args.jobs is None else args.jobs
     if jobs < 1:
         raise BadInput("--jobs", None, None, "must be a positive integer")
-    from bufring.checker.explore.cluster import check_cluster, cluster_address
+    from bufring.checker.explore.cluster import ENV_VAR, check_cluster, cluster_address
     address = cluster_address(args.cluster)
     if address is not None:
-        check_cluster(address)
+        check_cluster(address, "--cluster" if args.cluster else f"${ENV_VAR}")
     return jobs, address
 
 

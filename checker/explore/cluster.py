@@ -17,12 +17,14 @@ store, which this search does not use.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 
 from bufring.model.errors import BadInput
 
 ENV_VAR = "DASK_SCHEDULER_ADDRESS"
 CONNECT_TIMEOUT = "10s"
+PROBE_TIMEOUT = 5.0
 USER_MODULES = "bufring_user_"
 """Prefix of the modules ``model.userfile`` makes of users' variant and property files."""
 
@@ -32,23 +34,41 @@ def cluster_address(flag: str | None) -> str | None:
     return flag or os.environ.get(ENV_VAR) or None
 
 
-def connect(address: str):
-    """A Dask client of the scheduler at ``address``; bad address: BadInput (exit 2)."""
+def connect(address: str, source: str = "--cluster"):
+    """A Dask client of the scheduler at ``address``; bad address: BadInput (exit 2)
+    naming ``source``, where the address came from."""
     try:
         from distributed import Client
     except ImportError:
-        raise BadInput("--cluster", None, None,
+        raise BadInput(source, None, None,
                        'needs Dask distributed: pip install "bufring[cluster]"') from None
+    _probe(address, source)
     try:
         return Client(address, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, ValueError, TypeError) as e:
         reason = " ".join(str(e).split()) or type(e).__name__
-        raise BadInput("--cluster", None, None, f"cannot reach a Dask scheduler at {address!r}: {reason}") from None
+        raise BadInput(source, None, None, f"cannot reach a Dask scheduler at {address!r}: {reason}") from None
 
 
-def check_cluster(address: str) -> None:
+def _probe(address: str, source: str) -> None:
+    """For a TCP address, try the port first: a Dask client that fails to connect
+    leaves a half-made object whose cleanup at exit prints a traceback."""
+    scheme, sep, rest = address.rpartition("://")
+    if (scheme or "tcp") != "tcp":
+        return
+    host, _, port = rest.rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]") or "127.0.0.1", int(port)), timeout=PROBE_TIMEOUT).close()
+    except ValueError:
+        raise BadInput(source, None, None, f"{address!r} is not host:port") from None
+    except OSError as e:
+        reason = " ".join(str(e).split()) or type(e).__name__
+        raise BadInput(source, None, None, f"cannot reach a Dask scheduler at {address!r}: {reason}") from None
+
+
+def check_cluster(address: str, source: str = "--cluster") -> None:
     """Connect to the scheduler at ``address`` and leave: BadInput when that fails."""
-    connect(address).close()
+    connect(address, source).close()
 
 
 class DaskPool:

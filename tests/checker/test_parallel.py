@@ -83,12 +83,20 @@ def test_the_cap_falls_on_the_same_state():
 @pytest.mark.parametrize("argv, field", [
     (["--jobs", "0"], "--jobs"),
     (["--cluster", "no-such-protocol://host"], "--cluster"),
-    pytest.param(["--cluster", "tcp://127.0.0.1:1"], "--cluster", marks=pytest.mark.slow),   # waits out the timeout
+    (["--cluster", "tcp://127.0.0.1:1"], "--cluster"),                # nothing listens on port 1
+    (["--cluster", "127.0.0.1:port"], "--cluster"),
 ])
 def test_bad_search_flags_are_one_line_exit_2(bufring_cli, argv, field):
     code, out, err = bufring_cli("explore", "--scope", "enobufs", *argv)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and field in err
+
+
+def test_a_bad_scheduler_address_from_the_environment_names_the_variable(bufring_cli, monkeypatch):
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", "no-such-protocol://host")
+    code, out, err = bufring_cli("explore", "--scope", "enobufs")
+    assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
+    assert "$DASK_SCHEDULER_ADDRESS" in err
 
 
 def test_without_a_cluster_nothing_of_dask_is_imported(tmp_path, monkeypatch):
