@@ -55,6 +55,7 @@ def cmd_check(args, out, err) -> int:
     if args.fuzz_examples < 1:
         raise BadInput("--fuzz-examples", None, None, "must be a positive integer")
     folder = claim(args.out, "--out", args.force)
+    revision = source_revision()           # before the run rewrites a committed report
     junit = check_file_target(args.junit, "--junit") if args.junit else None
     show = (lambda msg: err.write(f"bufring: {msg}\n")) if err.isatty() else None
     started = time.perf_counter()
@@ -64,7 +65,7 @@ def cmd_check(args, out, err) -> int:
                             properties=props, progress=show, jobs=jobs, cluster=cluster)
               for v in variants]
     tests = generate_tests(folder, folder / "tests", in_place=True)
-    results = {"bufring": version(), "commit": source_revision(),
+    results = {"bufring": version(), "commit": revision,
                "command": "bufring " + shlex.join(sys.argv[1:] or ["check"]), "out": str(args.out),
                "seconds": round(time.perf_counter() - started, 1),
                "tests": f"tests/test_bufring_regressions.py ({len(tests.cases)} cases, "
