@@ -31,9 +31,12 @@ from bufring.checker.explore.statespace import StateSpace, bfs
 from bufring.specs.fairness import fairness_class
 from bufring.checker.explore.store import share_parts, store_for
 
-LOCAL_BATCH = 64
+LOCAL_BATCH = 2000
 """While fewer states than this wait for expansion (and no worker was started yet),
-they are expanded in this process: small scopes never start a worker."""
+they are expanded in this process: scopes whose frontier stays smaller never start a
+worker. Below that, starting workers and the round trips cost more than they save
+(measured: ``bufring check`` on 2 cores took 45 s with a threshold of 64, 34 s with
+this one and with ``--jobs 1``)."""
 
 MIN_BATCH, MAX_BATCH = 16, 1000
 """States per batch: about the waiting states over the workers, within these bounds."""

@@ -30,6 +30,14 @@ def verdict_rows(result) -> list:
     return [(v.property, v.status, v.length) for v in result.verdicts]
 
 
+@pytest.fixture(autouse=True)
+def small_frontiers_use_workers(monkeypatch):
+    """The default scopes' frontiers stay below LOCAL_BATCH; lower it so that the
+    workers do expand them here."""
+    from bufring.checker.explore import parallel
+    monkeypatch.setattr(parallel, "LOCAL_BATCH", 64)
+
+
 @pytest.fixture(scope="module")
 def local_cluster():
     distributed = pytest.importorskip("distributed")
