@@ -10,8 +10,7 @@ from __future__ import annotations
 from bufring.model.actions import Register
 from bufring.model.cint import CONCRETE, U32, U64
 from bufring.model.errno import Errno
-from bufring.model.kernel import (QueueW, Step, fuse_uring_add_req_to_ring_ent,
-                                  fuse_uring_dispatch_ent)
+from bufring.model.kernel import QueueW, Step
 from bufring.model.ring import free_count
 from bufring.model.rules import BUFRING_SETUP_RULES, Rule, nr_bufs
 from bufring.model.variant import V2, Variant, same_mode
@@ -68,10 +67,10 @@ def wake_idle_entries(k: Step, q: QueueW) -> None:
                     or free_count(CONCRETE, q.bufring.head, q.bufring.tail, k.bits) > 0), None)
         if req is None:
             return
-        if k.v.prep_buffer(k, q, i, req) != 0:
+        if k.fn.fuse_uring_prep_buffer(k, q, i, req) != 0:
             return
-        fuse_uring_add_req_to_ring_ent(k, q, i, req)
-        fuse_uring_dispatch_ent(k, q, i)
+        k.fn.fuse_uring_add_req_to_ring_ent(k, q, i, req)
+        k.fn.fuse_uring_dispatch_ent(k, q, i)
 
 
 def _both(*checks):

@@ -6,9 +6,12 @@ copy of one transition: the touched queue is thawed into lists once, changed in
 place by the kernel steps, and frozen again at the end. States themselves stay
 immutable.
 
-Hookable behaviour (buffer select and recycle, the REGISTER checks, what an entry
-does when it goes idle) is called through ``k.v``, the variant
-(``model.variant``). Everything else is the base code the patch applies to.
+Every function here (and in ``model.register``) can be replaced by name in a
+variant (``model.variant``): each variant runs its own copies of these functions
+whose calls to one another resolve in the variant's table, so a replacement takes
+effect everywhere; the functions of this module as imported are v2's originals.
+The REGISTER rules and the ring arithmetic are read through ``k.v``, the variant;
+code outside these modules reaches the variant's functions through ``k.fn``.
 """
 from __future__ import annotations
 
@@ -65,14 +68,15 @@ class QueueW:
 
 
 class Step:
-    """One transition in progress: the variant, the config, the fc fields, the
-    touched queue, and the observation being collected."""
+    """One transition in progress: the variant (``v``) and its kernel functions
+    (``fn``), the config, the fc fields, and the observation being collected."""
 
-    __slots__ = ("v", "cfg", "bits", "num_background", "active_background",
+    __slots__ = ("v", "fn", "cfg", "bits", "num_background", "active_background",
                  "blocked", "dispatched", "recycled", "warnings", "events")
 
     def __init__(self, v, cfg: Config, state: State):
         self.v = v
+        self.fn = v.fn
         self.cfg = cfg
         self.bits = cfg.counter_bits
         self.num_background = state.num_background
@@ -154,7 +158,7 @@ def fuse_uring_recycle_buffer(k: Step, q: QueueW, i: int) -> None:
     ``payload_buf.addr == 0``; else WARN_ON_ONCE if full, write slot
     ``tail % nbufs``, advance ``tail``, zero ``payload_buf``."""
     e = q.ents[i]
-    if q.bufring is None or not k.v.buffer_selected(q, e):
+    if q.bufring is None or not buffer_selected(q, e):
         return
     old_tail = q.bufring.tail
     q.bufring, warned = k.v.ring_recycle(q.bufring, e.buf, k.bits)
@@ -177,11 +181,11 @@ def fuse_uring_next_req_update_buffer(k: Step, q: QueueW, i: int, req: Req) -> i
     none and one is held, otherwise keep what is held."""
     if q.bufring is None:
         return 0
-    selected = k.v.buffer_selected(q, q.ents[i])
+    selected = buffer_selected(q, q.ents[i])
     if req.payload and not selected:
-        return k.v.select_buffer(k, q, i)
+        return fuse_uring_select_buffer(k, q, i)
     if not req.payload and selected:
-        k.v.recycle_buffer(k, q, i)
+        fuse_uring_recycle_buffer(k, q, i)
     elif req.payload and selected:
         k.event(Event.BUFFER_KEPT)
     return 0
@@ -192,7 +196,7 @@ def fuse_uring_prep_buffer(k: Step, q: QueueW, i: int, req: Req) -> int:
     a payload request, without looking at what the entry already holds."""
     if q.bufring is None or not req.payload:
         return 0
-    return k.v.select_buffer(k, q, i)
+    return fuse_uring_select_buffer(k, q, i)
 
 
 def fuse_uring_ent_assign_req(k: Step, q: QueueW, i: int) -> Req | None:
@@ -201,10 +205,10 @@ def fuse_uring_ent_assign_req(k: Step, q: QueueW, i: int) -> Req | None:
     holds and stay AVAILABLE."""
     if q.req_queue:
         req = q.req_queue[0]
-        if k.v.next_req_update_buffer(k, q, i, req) == 0:
+        if fuse_uring_next_req_update_buffer(k, q, i, req) == 0:
             fuse_uring_add_req_to_ring_ent(k, q, i, req)
             return req
-    k.v.recycle_buffer(k, q, i)
+    fuse_uring_recycle_buffer(k, q, i)
     return None
 
 
@@ -270,7 +274,7 @@ def fuse_uring_get_next_fuse_req(k: Step, q: QueueW, i: int) -> bool:
     ring. A failed copy would retry with the next request; copies cannot fail in
     the model, so the loop runs once."""
     fuse_uring_ent_avail(k, q, i)
-    req = k.v.ent_assign_req(k, q, i)
+    req = fuse_uring_ent_assign_req(k, q, i)
     return req is not None
 
 
@@ -329,7 +333,7 @@ def fuse_uring_dispatch_ent(k: Step, q: QueueW, i: int) -> None:
 def try_dispatch(k: Step, q: QueueW, i: int, req: Req) -> bool:
     """The arrival paths' common tail: ``fuse_uring_prep_buffer()``, then on success
     ``fuse_uring_add_req_to_ring_ent()`` and ``fuse_uring_dispatch_ent()``."""
-    if k.v.prep_buffer(k, q, i, req) != 0:
+    if fuse_uring_prep_buffer(k, q, i, req) != 0:
         return False
     fuse_uring_add_req_to_ring_ent(k, q, i, req)
     fuse_uring_dispatch_ent(k, q, i)
@@ -378,7 +382,7 @@ def request(v, cfg: Config, state: State, a: Request) -> tuple[State, Observatio
         fuse_uring_queue_bq_req(k, q, req)
     else:
         fuse_uring_queue_fuse_req(k, q, req)
-    k.v.wake_idle(k, q)
+    idle_entries_wait(k, q)
     queued = req in q.req_queue or req in q.bg_queue
     return k.finish(state, qid, q, via="ring", queued=queued)
 
@@ -440,7 +444,7 @@ def commit_finish(k: Step, q: QueueW, i: int, reply_error: int) -> None:
     fuse_uring_req_end(k, q, i, req)
     if fuse_uring_get_next_fuse_req(k, q, i):
         fuse_uring_dispatch_ent(k, q, i)
-    k.v.wake_idle(k, q)
+    idle_entries_wait(k, q)
 
 
 def fuse_uring_commit_fetch(v, cfg: Config, state: State, a: Commit) -> tuple[State, Observation]:

@@ -12,12 +12,12 @@ from bufring.model.cint import CONCRETE
 from bufring.model.config import Config
 from bufring.model.errno import Errno
 from bufring.model.kernel import (InvalidStep, QueueW, Step, fuse_uring_dispatch_ent,
-                                  fuse_uring_ent_avail, fuse_uring_get_next_fuse_req)
+                                  fuse_uring_ent_avail, fuse_uring_get_next_fuse_req,
+                                  idle_entries_wait)
 from bufring.model.ring import BufRing, initial_ring
 from bufring.model.rules import RegisterValues, first_rejection, nr_bufs, wants_bufring
 from bufring.model.state import (Ent, EntState, PendingRegister, Queue, State, get_queue,
                                  with_queue)
-from bufring.model.variant import Variant
 
 
 def register_values(cfg: Config, a: Register, ring_queue_depth: int | None = None) -> RegisterValues:
@@ -140,7 +140,7 @@ def register_end_half(k: Step, state: State, a: Register, existing: Queue | None
     return fuse_uring_do_register(k, state, a.qid, queue, ent)
 
 
-def fuse_uring_register(v: Variant, cfg: Config, state: State, a: Register) -> tuple[State, Observation]:
+def fuse_uring_register(v, cfg: Config, state: State, a: Register) -> tuple[State, Observation]:
     """Models ``fuse_uring_cmd()`` -> ``fuse_uring_register()`` (§3.1 to §3.5) with
     no other step in between: :func:`register_begin_half`, then
     :func:`register_end_half`. The gate of §3.1 passes (an initialised, connected
@@ -153,7 +153,7 @@ def fuse_uring_register(v: Variant, cfg: Config, state: State, a: Register) -> t
     return register_end_half(k, state, a, existing, new_queue)
 
 
-def register_begin(v: Variant, cfg: Config, state: State, a: RegisterBegin) -> tuple[State, Observation]:
+def register_begin(v, cfg: Config, state: State, a: RegisterBegin) -> tuple[State, Observation]:
     """Split op: :func:`register_begin_half`. A REGISTER that meets an existing
     queue, or fails, completes here; one that set up a new queue is parked under
     ``a.thread`` with that queue until its ``register_end``."""
@@ -171,7 +171,7 @@ def register_begin(v: Variant, cfg: Config, state: State, a: RegisterBegin) -> t
     return k.finish(state, None, None, pending=True)
 
 
-def register_end(v: Variant, cfg: Config, state: State, a: RegisterEnd) -> tuple[State, Observation]:
+def register_end(v, cfg: Config, state: State, a: RegisterEnd) -> tuple[State, Observation]:
     """Split op: :func:`register_end_half` for the REGISTER parked as ``a.thread``."""
     k = Step(v, cfg, state)
     parked = next((p for p in state.pending if p.thread == a.thread), None)
@@ -195,5 +195,5 @@ def fuse_uring_do_register(k: Step, state: State, qid: int, queue: Queue,
         state = state._replace(ready=True)
     if k.cfg.fetch_on_register and fuse_uring_get_next_fuse_req(k, q, i):
         fuse_uring_dispatch_ent(k, q, i)
-    k.v.wake_idle(k, q)
+    idle_entries_wait(k, q)
     return k.finish(state, qid, q, ret=0, ent=i)

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bufring.model import kernel, register
 from bufring.model.actions import (Action, Commit, CommitBegin, CommitEnd, Observation, Register,
                                    RegisterBegin, RegisterEnd, Request, Send)
 from bufring.model.config import Config
@@ -29,21 +28,23 @@ from bufring.model.state import INITIAL_STATE, EntState, State, get_queue
 from bufring.model.variant import Variant
 
 STEPS = {
-    Request: kernel.request,
-    Commit: kernel.fuse_uring_commit_fetch,
-    Register: register.fuse_uring_register,
-    RegisterBegin: register.register_begin,
-    RegisterEnd: register.register_end,
-    Send: kernel.send,
-    CommitBegin: kernel.commit_begin,
-    CommitEnd: kernel.commit_end,
+    Request: "request",
+    Commit: "fuse_uring_commit_fetch",
+    Register: "fuse_uring_register",
+    RegisterBegin: "register_begin",
+    RegisterEnd: "register_end",
+    Send: "send",
+    CommitBegin: "commit_begin",
+    CommitEnd: "commit_end",
 }
-"""Action type -> the kernel path one trace step of it runs."""
+"""Action type -> the name of the kernel path one trace step of it runs (in
+``model.kernel`` or ``model.register``; a variant may replace it)."""
 
 
 def next_state(v: Variant, cfg: Config, state: State, action: Action) -> tuple[State, Observation]:
-    """The transition function: one trace step on one state, ``(next state, observation)``."""
-    return STEPS[type(action)](v, cfg, state, action)
+    """The transition function: one trace step on one state, ``(next state, observation)``,
+    run by the variant's own kernel functions."""
+    return getattr(v.fn, STEPS[type(action)])(v, cfg, state, action)
 
 
 USERSPACE = EntState.USERSPACE

@@ -396,7 +396,7 @@ def assign_never_recycles(k, q, i):
     """Seeded bug: ``fuse_uring_ent_assign_req()`` without its final recycle."""
     if q.req_queue:
         req = q.req_queue[0]
-        if k.v.next_req_update_buffer(k, q, i, req) == 0:
+        if k.fn.fuse_uring_next_req_update_buffer(k, q, i, req) == 0:
             kernel.fuse_uring_add_req_to_ring_ent(k, q, i, req)
             return req
     return None
