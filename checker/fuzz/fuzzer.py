@@ -111,14 +111,22 @@ class InvariantMachine(BufringMachine):
             known = self.sink.witness_runs.get(w.id)
             if (known is None or len(known.actions) > len(actions)) and reached(w, self.cfg, t):
                 self.sink.witness(w.id, self.cfg, actions)
+        failing = []
         for prop in self.active:
             if prop.exercised is not None and prop.id not in self.sink.exercised \
                     and prop.exercised(self.cfg, *t):
                 self.sink.exercised.add(prop.id)
             if fails(prop, self.cfg, t):
-                final = current_build_context().is_final
+                failing.append(prop)
+        if failing:
+            # Every property this step breaks is recorded, not only the one raised:
+            # one step often breaks several (a buffer at address 0 breaks four), and
+            # Hypothesis shrinks toward the raised one, which would hide the others.
+            final = current_build_context().is_final
+            for prop in failing:
                 self.sink.fail(prop.id, self.cfg, actions, final)
-                raise violation_type(prop.id)(f"{prop.id} violated at step {len(actions)}")
+            first = failing[0].id
+            raise violation_type(first)(f"{first} violated at step {len(actions)}")
 
 
 @dataclass
