@@ -4,7 +4,8 @@ A violation of the patch as posted (``v2``) is found in *places*: an explorer sc
 whose search found it, or ``prove`` (all values at 32 bits). A fix variant of
 ``model.fixes`` *removes* it from a place when the engine that found it there,
 run again on the fix for that property and that place only, finds no violation
-(``holds``/``proved``; ``vacuous`` when the fix refuses every run of the scope).
+(``holds``/``proved``; ``vacuous``: on the fix the scope never reaches what the
+property needs, its premise or a witness in ``needs``).
 Which fixes are worth running is read off the violating runs: a fix under which
 the same run still shows the property cannot remove it there and is not run.
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from bufring.model.actions import Register
 from bufring.model.cint import CONCRETE, U32, U64
 from bufring.model.errno import Errno
+from bufring.model import kernel
 from bufring.model.kernel import QueueW, Step
+from bufring.model.state import Req
 from bufring.model.ring import free_count
 from bufring.model.rules import BUFRING_SETUP_RULES, Rule, nr_bufs
 from bufring.model.variant import V2, Variant, same_mode
@@ -54,6 +56,21 @@ def same_mode_and_init(queue, register: Register) -> bool:
     return r is None or (register.queue_depth == r.queue_depth and register.buf_size == r.buf_size
                          and register.headers == (r.headers, r.headers_len)
                          and register.payload == (r.payload, r.payload_len))
+
+
+def req_end_then_flush_bg(k: Step, q: QueueW, i: int, req: Req) -> None:
+    """``fuse_uring_req_end()`` as in v2, then, for a background request, this
+    queue's bg list flushed again (under ``queue->lock`` once more).
+
+    v2 flushes the bg list inside ``fuse_uring_req_end()`` while
+    ``fc->active_background`` still counts the ending request;
+    ``fuse_request_end()`` drops the count afterwards and flushes only
+    ``fc->bg_queue``, which ring requests never enter. A request the old count held
+    back then waits, beside an idle entry, for the next background arrival or end
+    (scope ``background-limit``). The second flush sees the dropped count."""
+    kernel.fuse_uring_req_end(k, q, i, req)
+    if req.background:
+        k.fn.fuse_uring_flush_bg(k, q)
 
 
 def wake_idle_entries(k: Step, q: QueueW) -> None:
@@ -116,6 +133,13 @@ WAKE_IDLE = V2.derive(
     "arrival order (a payload request waiting for a buffer is passed)",
     wake_idle=wake_idle_entries)
 
+FLUSH_BG_AFTER_END = V2.derive(
+    "flush-bg-after-end",
+    "a background request's end flushes its queue's bg list again once fuse_request_end() "
+    "has dropped fc->active_background, so no request waits while the limits let it go. "
+    "Cost: one more lock round trip per background request end",
+    fuse_uring_req_end=req_end_then_flush_bg)
+
 ALL_FIXES: Variant = V2.derive(
     "all-fixes",
     "every fix above together",
@@ -124,7 +148,8 @@ ALL_FIXES: Variant = V2.derive(
     queue_init_consistent=_both(UNIQUE_BUF_INDEX.queue_init_consistent,
                                 CHECK_INIT_FIELDS.queue_init_consistent),
     ent_before_publish=ENT_BEFORE_PUBLISH.ent_before_publish,
-    wake_idle=WAKE_IDLE.wake_idle)
+    wake_idle=WAKE_IDLE.wake_idle,
+    fuse_uring_req_end=req_end_then_flush_bg)
 
 FIXES: tuple[Variant, ...] = (REJECT_NULL_PAYLOAD, NBUFS_POW2, UNIQUE_BUF_INDEX, CHECK_INIT_FIELDS,
-                              ENT_BEFORE_PUBLISH, WAKE_IDLE, ALL_FIXES)
+                              ENT_BEFORE_PUBLISH, WAKE_IDLE, FLUSH_BG_AFTER_END, ALL_FIXES)

@@ -149,7 +149,8 @@ def _causes(main: dict) -> list[str]:
     out = ["## Root causes and the fixes that remove them", "",
            "Each cause is a fix variant that, run again by the engine that found a violation on the "
            "property and in the place (scope or 32-bit proof) where it was found, finds none "
-           "(`vacuous`: the fix refuses every run of that scope).", "",
+           "(`vacuous`: on the fix, that scope never reaches what the property needs, its premise or "
+           "a witness it needs).", "",
            "| cause: the fix that removes it | properties it breaks | verified: verdict on the fix |",
            "|---|---|---|"]
     for c in causes["causes"]:

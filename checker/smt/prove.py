@@ -34,7 +34,8 @@ from bufring.checker.smt.induction import RingProver
 from bufring.checker.smt.nbufs import NbufsDomain, nbufs_domain
 from bufring.checker.smt.register import PARAMETER_RANGES
 from bufring.checker.smt.ring import RING_PROPERTIES
-from bufring.checker.smt.ringlogic import flow_outside_abstraction, ring_logic_of
+from bufring.checker.smt.ringlogic import (flow_outside_abstraction, overrides_outside_abstraction,
+                                           ring_logic_of)
 from bufring.checker.smt.ringtrace import (
     comment_lines,
     ring_actions,
@@ -134,13 +135,14 @@ def prove(variant: Variant, properties=None, width: int = 32, timeout: float = 5
                log if log is not None else QueryLog(), progress)
     run.log.variant = variant.name
     verdicts = []
+    outside_overrides = overrides_outside_abstraction(variant)
     for prop in props:
         run.log.property = prop.id
         run.say(f"{variant.name}: {prop.id}")
         started = time.perf_counter()
-        if variant.overrides:
+        if outside_overrides:
             verdict = _unknown(prop, {"widths": [run.width], "engine": f"z3 {z3_version()}"},
-                               f"kernel function(s) {', '.join(n for n, _ in variant.overrides)} "
+                               f"kernel function(s) {', '.join(outside_overrides)} "
                                "replaced by name: prove reads only the hooks (docs/smt.md)")
         elif prop.id in RING_PROPERTIES:
             verdict = _ring(run, prop)

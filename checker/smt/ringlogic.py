@@ -101,6 +101,23 @@ def _known_flow() -> dict[str, tuple]:
     }
 
 
+def _ring_neutral() -> dict[str, tuple]:
+    """Kernel functions replaced by name that do no ring operation, so the ring
+    abstraction (where request queues and background accounting are gone) stays
+    sound: ``req_end_then_flush_bg`` (the flush-bg-after-end fix) runs v2's
+    ``fuse_uring_req_end()`` and ``fuse_uring_flush_bg()``, which only move requests
+    between lists and count them."""
+    from bufring.model import fixes
+    return {"fuse_uring_req_end": (fixes.req_end_then_flush_bg,)}
+
+
+def overrides_outside_abstraction(variant: Variant) -> list[str]:
+    """Kernel functions ``variant`` replaced by name with code ``prove`` cannot vouch
+    for (empty: every replacement is known to do no ring operation)."""
+    neutral = _ring_neutral()
+    return [name for name, fn in variant.overrides if fn not in neutral.get(name, ())]
+
+
 def flow_outside_abstraction(variant: Variant) -> list[str]:
     """The flow hooks of ``variant`` replaced by functions the ring abstraction does
     not cover (empty: the abstraction is sound for this variant)."""

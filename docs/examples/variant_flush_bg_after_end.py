@@ -1,4 +1,4 @@
-"""A one-line fix as a variant: flush the queue's bg list again after
+"""A one-line fix as a variant (built in as `flush-bg-after-end`, model/fixes.py): flush the queue's bg list again after
 fuse_request_end() has dropped fc->active_background (docs/variants.md).
 
     bufring explore --variant docs/examples/variant_flush_bg_after_end.py:FLUSH_AFTER_END \
