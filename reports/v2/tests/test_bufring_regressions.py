@@ -58,6 +58,20 @@ def test_flow_eventually_dispatched__v2__register_request_commit_request__replay
     check_replays_as_recorded(HERE / '../v2/flow.eventually_dispatched.jsonl', bufring_variant)
 
 
+# flow.eventually_dispatched (liveness): every queued request is eventually dispatched, under the stated fairness of the server; a graph property: this run is pinned, deciding it again needs bufring explore
+# Scenario: 6 steps (register, register, request, request, request, commit), trace ../v2/flow.eventually_dispatched@background-limit.jsonl
+def test_flow_eventually_dispatched__v2__register_x2_request_x3_commit(bufring_variant, bufring_impl):
+    check_property(HERE / '../v2/flow.eventually_dispatched@background-limit.jsonl', 'flow.eventually_dispatched', bufring_variant, bufring_impl)
+
+
+# Pins the scenario of the test above: the model of variant v2 still
+# produces every recorded observation of this trace.
+def test_flow_eventually_dispatched__v2__register_x2_request_x3_commit__replays_as_recorded(bufring_variant, bufring_impl):
+    if bufring_impl or (bufring_variant and bufring_variant != 'v2'):
+        pytest.skip('the recorded expectations are those of variant v2')
+    check_replays_as_recorded(HERE / '../v2/flow.eventually_dispatched@background-limit.jsonl', bufring_variant)
+
+
 # flow.fifo (informational): requests leave a queue in arrival order, as before the patch; report where and how the patch changes order; violated after step 5 on variant v2
 # Scenario: 5 steps (register, register, request, request, request), trace ../v2/flow.fifo.jsonl
 def test_flow_fifo__v2__register_x2_request_x3(bufring_variant, bufring_impl):
