@@ -5,6 +5,8 @@ original stays callable; an unknown name is refused (TypeError; exit 2 from a
 --variant file)."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bufring.checker.explore.explorer import explore
@@ -139,29 +141,13 @@ def test_a_variant_file_with_an_unknown_name_is_bad_input_with_exit_2(bufring_cl
     assert err.count("\n") == 1 and f"{path}:3:" in err and "fuse_uring_flush_bgg" in err
 
 
-FLUSH_AFTER_END = '''\
-from bufring.model import kernel
-from bufring.model.variant import V2
-
-
-def req_end_then_flush(k, q, i, req):
-    kernel.fuse_uring_req_end(k, q, i, req)
-    if req.background:
-        k.fn.fuse_uring_flush_bg(k, q)
-
-
-FLUSH_AFTER_END = V2.derive("flush-bg-after-end", "flush the bg list again once "
-                            "fuse_request_end() dropped fc->active_background",
-                            fuse_uring_req_end=req_end_then_flush)
-'''
+WORKED_EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "variant_flush_bg_after_end.py"
 
 
 def test_the_worked_example_loads_from_a_file_and_removes_the_background_wait(tmp_path):
     """docs/variants.md's one-line fix, loaded as a user's file: the bg request of
     background-limit no longer waits beside an idle entry while the limits let it go."""
-    path = tmp_path / "flush_after_end.py"
-    path.write_text(FLUSH_AFTER_END, encoding="utf-8")
-    variant = load_variant(f"{path}:FLUSH_AFTER_END")
+    variant = load_variant(f"{WORKED_EXAMPLE}:FLUSH_AFTER_END")
     assert variant.changed_hooks(V2) == ["fuse_uring_req_end"]
     props = [catalog.get("flow.work_conserving"), catalog.get("flow.eventually_dispatched")]
     res = explore(variant, [BY_NAME["background-limit"]], props, out_dir=tmp_path / "out")
