@@ -22,7 +22,7 @@ from bufring.model.cint import CONCRETE, U64
 from bufring.model.config import Config
 from bufring.model.errno import Errno
 from bufring.model.ring import BufRing, buffer_addr
-from bufring.model.state import Ent, EntState, Queue, Req, State, get_queue, with_queue
+from bufring.model.state import Ent, EntState, Queue, Req, State, get_queue, queues_with
 from bufring.model.uapi import header_slot
 
 AVAILABLE = EntState.AVAILABLE
@@ -98,14 +98,12 @@ class Step:
             self.events.append(name)
 
     def finish(self, state: State, qid: int | None, q: QueueW | None, **obs) -> tuple[State, Observation]:
-        """Freeze the step into the next state and its observation."""
-        if q is not None:
-            state = with_queue(state, qid, q.freeze())
-        if (state.num_background, state.active_background, state.blocked) != (
-                self.num_background, self.active_background, self.blocked):
-            state = state._replace(num_background=self.num_background,
-                                   active_background=self.active_background,
-                                   blocked=self.blocked)
+        """Freeze the step into the next state and its observation: the queue ``q``
+        written back as ``ring->queues[qid]`` and the fc fields of the step, in one
+        new state."""
+        queues = state.queues if q is None else queues_with(state.queues, qid, q.freeze())
+        state = state._replace(queues=queues, num_background=self.num_background,
+                               active_background=self.active_background, blocked=self.blocked)
         return state, Observation(dispatched=tuple(self.dispatched),
                                   recycled=tuple(self.recycled),
                                   warnings=tuple(self.warnings), events=tuple(self.events),

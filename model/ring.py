@@ -25,7 +25,7 @@ slot is represented by the buffer id alone; ``addr`` and ``len`` follow from it
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from bufring.model.cint import CONCRETE, U32, U64
@@ -160,27 +160,51 @@ class RingLogic:
     doc: str
     select: Callable
     recycle: Callable
+    concrete: dict = field(default_factory=dict, compare=False, repr=False)
+    """Results on concrete rings already computed (:func:`select_with`,
+    :func:`recycle_with`): the logic is a function of its inputs alone, which the
+    SMT engine relies on too, and the explorer meets the same ring thousands of
+    times. Emptied when it reaches :data:`CONCRETE_MEMO_SIZE` entries."""
 
 
 V2_RING = RingLogic("v2", "the patch as posted: slot = counter % nbufs, 32-bit free-running counters",
                     v2_select, v2_recycle)
 
 
+CONCRETE_MEMO_SIZE = 100_000
+"""Entries of ``RingLogic.concrete`` before it is emptied (a bound on its memory)."""
+
+
+def _remember(logic: RingLogic, key: tuple, result):
+    memo = logic.concrete
+    if len(memo) >= CONCRETE_MEMO_SIZE:
+        memo.clear()
+    memo[key] = result
+    return result
+
+
 def select_with(logic: RingLogic, ring: BufRing, bits: int) -> tuple[BufRing, int] | None:
     """``logic``'s select on a concrete ring: the new ring and the buffer id, or
     None when the ring is empty (the caller turns that into ``-ENOBUFS``)."""
+    key = ("select", ring, bits)
+    if key in logic.concrete:
+        return logic.concrete[key]
     empty, buf, r = logic.select(CONCRETE, TupleSlots, RingVals(ring.head, ring.tail, ring.nbufs,
                                                                 ring.slots), bits)
     if empty:
-        return None
-    return ring._replace(head=r.head, tail=r.tail, slots=r.slots), buf
+        return _remember(logic, key, None)
+    return _remember(logic, key, (ring._replace(head=r.head, tail=r.tail, slots=r.slots), buf))
 
 
 def recycle_with(logic: RingLogic, ring: BufRing, buf_id: int, bits: int) -> tuple[BufRing, bool]:
     """``logic``'s recycle on a concrete ring: the new ring and whether it WARNed."""
+    key = ("recycle", ring, buf_id, bits)
+    hit = logic.concrete.get(key)
+    if hit is not None:
+        return hit
     warned, r = logic.recycle(CONCRETE, TupleSlots, RingVals(ring.head, ring.tail, ring.nbufs,
                                                              ring.slots), buf_id, bits)
-    return ring._replace(head=r.head, tail=r.tail, slots=r.slots), bool(warned)
+    return _remember(logic, key, (ring._replace(head=r.head, tail=r.tail, slots=r.slots), bool(warned)))
 
 
 def select(ring: BufRing, bits: int) -> tuple[BufRing, int] | None:

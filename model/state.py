@@ -110,10 +110,14 @@ def get_queue(state: State, qid: int) -> Queue | None:
     return None
 
 
-def with_queue(state: State, qid: int, queue: Queue) -> State:
-    """The state with ``ring->queues[qid]`` set to ``queue`` (queues stay in qid order)."""
-    queues = state.queues
+def queues_with(queues: tuple[tuple[int, Queue], ...], qid: int, queue: Queue) -> tuple[tuple[int, Queue], ...]:
+    """``ring->queues`` with entry ``qid`` set to ``queue`` (queues stay in qid order)."""
     for n, (q_id, _) in enumerate(queues):
         if q_id == qid:
-            return state._replace(queues=queues[:n] + ((qid, queue),) + queues[n + 1:])
-    return state._replace(queues=tuple(sorted(queues + ((qid, queue),))))
+            return queues[:n] + ((qid, queue),) + queues[n + 1:]
+    return tuple(sorted(queues + ((qid, queue),)))
+
+
+def with_queue(state: State, qid: int, queue: Queue) -> State:
+    """The state with ``ring->queues[qid]`` set to ``queue`` (queues stay in qid order)."""
+    return state._replace(queues=queues_with(state.queues, qid, queue))

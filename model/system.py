@@ -120,6 +120,20 @@ class Model:
         self.config = config
         self.env = env
         self.init = init
+        self._bind()
+
+    def _bind(self) -> None:
+        """Look up once the variant's kernel path of each action type (``STEPS``)."""
+        self._steps = {kind: getattr(self.variant.fn, name) for kind, name in STEPS.items()}
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        del state["_steps"]              # the variant's own copies: bound again on load
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._bind()
 
     def init_states(self) -> tuple[State, ...]:
         """The connection with no ring yet, unless the model was started elsewhere."""
@@ -169,5 +183,5 @@ class Model:
 
     def successors(self, state: State):
         """``(action, next state, observation)`` for every enabled action."""
-        step = self.next_state
-        return [(a, *step(state, a)) for a in self.actions(state)]
+        v, cfg, steps = self.variant, self.config, self._steps
+        return [(a, *steps[type(a)](v, cfg, state, a)) for a in self.actions(state)]
