@@ -20,11 +20,13 @@ What an environment leaves out, and why no behaviour is lost by it:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from bufring.model.actions import (Action, Commit, CommitBegin, CommitEnd, Observation, Register,
                                    RegisterBegin, RegisterEnd, Request, Send)
 from bufring.model.config import Config
-from bufring.model.state import INITIAL_STATE, EntState, State, get_queue
+from bufring.model.state import (INITIAL_STATE, Ent, EntState, PendingRegister, Req, State,
+                                 get_queue)
 from bufring.model.variant import Variant
 
 STEPS = {
@@ -80,7 +82,7 @@ class Environment:
         return replace(self, max_live=self.max_live + extra_live)
 
 
-def live_count(state: State) -> int:
+def live_count(state: State | Enabling) -> int:
     """Requests alive in the ring: queued, or held by an entry."""
     n = 0
     for _, q in state.queues:
@@ -91,7 +93,7 @@ def live_count(state: State) -> int:
     return n
 
 
-def free_unique(state: State) -> int:
+def free_unique(state: State | Enabling) -> int:
     """The smallest positive unique not in use."""
     used = set()
     for _, q in state.queues:
@@ -104,12 +106,41 @@ def free_unique(state: State) -> int:
     return n
 
 
-def _reuses_slot(state: State, reg: Register) -> bool:
+def _reuses_slot(view: "Enabling", reg: Register) -> bool:
     """Does this REGISTER name a ``buf_index`` an entry of its queue already has?
     Such REGISTERs are offered last, so that shortest runs of other properties
     (ties broken by action order) do not lean on duplicate header slots."""
-    queue = get_queue(state, reg.qid)
-    return queue is not None and queue.bufring is not None and any(e.id == reg.buf_index for e in queue.ents)
+    queue = get_queue(view, reg.qid)
+    return queue is not None and queue.has_bufring and any(e.id == reg.buf_index for e in queue.ents)
+
+
+class QueueEnabling(NamedTuple):
+    """What of a queue decides the enabled actions: its mode, entries and lists."""
+
+    has_bufring: bool
+    ents: tuple[Ent, ...]
+    req_queue: tuple[Req, ...]
+    bg_queue: tuple[Req, ...]
+
+
+class Enabling(NamedTuple):
+    """What of a state decides its enabled actions (:meth:`Model.actions` reads
+    nothing else, so it computes them once per distinct value: most states share
+    theirs with thousands of others, which differ in ring counters and slots)."""
+
+    ready: bool
+    pending: tuple[PendingRegister, ...]
+    queues: tuple[tuple[int, QueueEnabling], ...]
+
+    @classmethod
+    def of(cls, state: State) -> "Enabling":
+        return cls(state.ready, state.pending,
+                   tuple([(qid, QueueEnabling(q.bufring is not None, q.ents, q.req_queue, q.bg_queue))
+                          for qid, q in state.queues]))
+
+
+ENABLED_MEMO_SIZE = 100_000
+"""Entries of a model's memo of enabled actions before it is emptied (a bound on its memory)."""
 
 
 class Model:
@@ -123,12 +154,14 @@ class Model:
         self._bind()
 
     def _bind(self) -> None:
-        """Look up once the variant's kernel path of each action type (``STEPS``)."""
+        """Look up once the variant's kernel path of each action type (``STEPS``);
+        start an empty memo of enabled actions."""
         self._steps = {kind: getattr(self.variant.fn, name) for kind, name in STEPS.items()}
+        self._enabled: dict[Enabling, tuple] = {}
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        del state["_steps"]              # the variant's own copies: bound again on load
+        del state["_steps"], state["_enabled"]  # the variant's own copies: bound again on load
         return state
 
     def __setstate__(self, state):
@@ -145,30 +178,40 @@ class Model:
 
     def actions(self, state: State) -> list:
         """Every enabled action of the environment in ``state``, in a fixed order."""
+        view = Enabling.of(state)
+        actions = self._enabled.get(view)
+        if actions is None:
+            if len(self._enabled) >= ENABLED_MEMO_SIZE:
+                self._enabled.clear()
+            actions = self._enabled[view] = tuple(self.enabled(view))
+        return list(actions)
+
+    def enabled(self, view: Enabling) -> list:
+        """:meth:`actions` computed from what decides them (:class:`Enabling`)."""
         env = self.env
         out: list = []
-        pending_qids = [p.qid for p in state.pending]
-        for reg in sorted(env.registers, key=lambda r: _reuses_slot(state, r)):
-            queue = get_queue(state, reg.qid)
+        pending_qids = [p.qid for p in view.pending]
+        for reg in sorted(env.registers, key=lambda r: _reuses_slot(view, r)):
+            queue = get_queue(view, reg.qid)
             ents = (len(queue.ents) if queue is not None else 0) + pending_qids.count(reg.qid)
             if ents >= env.max_ents:
                 continue
             out.append(reg)
             if env.race and queue is None:
-                busy = {p.thread for p in state.pending}
+                busy = {p.thread for p in view.pending}
                 thread = next((t for t in range(env.threads) if t not in busy), None)
                 if thread is not None:
                     out.append(RegisterBegin(thread, *reg))
-        for parked in state.pending:
+        for parked in view.pending:
             out.append(RegisterEnd(parked.thread))
-        if state.ready and live_count(state) < env.max_live:
-            unique = free_unique(state)
+        if view.ready and live_count(view) < env.max_live:
+            unique = free_unique(view)
             for qid in range(self.config.nr_queues):
                 for payload in env.payloads:
                     out.append(Request(qid, unique, payload))
                     if env.background:
                         out.append(Request(qid, unique, payload, background=True))
-        for qid, q in state.queues:
+        for qid, q in view.queues:
             for i, e in enumerate(q.ents):
                 if e.req is None or e.stale:
                     continue
