@@ -237,7 +237,8 @@ def profile(rung: str, top: int = 18) -> str:
     buf.write(f"total own time {total:.2f} s\n\n| area | own s | share |\n|---|---|---|\n")
     for area, t in sorted(areas.items(), key=lambda kv: -kv[1]):
         buf.write(f"| {area} | {t:.2f} | {100 * t / total:.0f}% |\n")
-    phases = [("next_state: the transition function (model/system.py, model/kernel.py)", "system.py", "next_state"),
+    phases = [("successors: enabled actions and the transition function (model/system.py, model/kernel.py)",
+               "system.py", "successors"),
               ("actions: enabled actions (model/system.py)", "system.py", "actions"),
               ("step properties and premises (checker/explore/checks.py)", "checks.py", "step"),
               ("state properties (checker/explore/checks.py)", "checks.py", "state"),

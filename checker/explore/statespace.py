@@ -157,7 +157,7 @@ def bfs(model, *, max_states: int, canonical: Callable | None = None,
             added(j, key(s))
     cursor = 0
     last_report = time.perf_counter()
-    successors = model.successors
+    successors, visit, edge = model.successors, space.visit, space.edge
     while cursor < len(states) and not found:
         state = states[cursor]
         d = space.depth[cursor] + 1
@@ -168,14 +168,14 @@ def bfs(model, *, max_states: int, canonical: Callable | None = None,
                 ids = checks.step(state, action, nxt, obs, done)
                 if ids:
                     space.note(ids, ("step", cursor, action))
-            k = key(nxt)
-            j, new = space.visit(cursor, action, k, d, max_states)
+            k = nxt if canonical is None else canonical(nxt)
+            j, new = visit(cursor, action, k, d, max_states)
             if j is None:
                 continue
             if new:
                 added(j, k)
             if keep_edges:
-                space.edge(cursor, j, fairness_class(state, action))
+                edge(cursor, j, fairness_class(state, action))
         cursor += 1
         if progress is not None and time.perf_counter() - last_report > 0.25:
             last_report = time.perf_counter()
