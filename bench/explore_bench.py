@@ -228,8 +228,8 @@ def profile(rung: str, top: int = 18) -> str:
             area = "checker/ (bfs, explore callbacks, graphs)"
         elif "networkx" in file:
             area = "networkx"
-        elif "collections" in file or func in ("<built-in method __new__ of type object at 0x>",):
-            area = "NamedTuple _replace/_make (collections)"
+        elif "collections" in file or file == "<string>" or func in ("<built-in method __new__ of type object at 0x>",):
+            area = "NamedTuple _replace/_make (collections; model/state.py's generated _replace)"
         else:
             area = "builtins (tuple new/hash, dict, list, any)"
         areas[area] = areas.get(area, 0.0) + tottime
